@@ -1,0 +1,158 @@
+"""End to end: the `vawgstats render` command on small synthetic data, as an analyst runs it.
+
+One rendering (two BCUs and the overview, nbconvert, two workers) is shared by the tests
+below: files and sections, headline numbers equal to the metrics library, no identifiers
+or small counts leaked, incremental re-rendering, and the same report from the same input.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from vawgstats import metrics, synthetic
+from vawgstats.schema import load, write_records
+from vawgstats.tables import pct
+
+pytestmark = pytest.mark.slow
+
+START, END = "2025-04", "2026-03"
+SECTIONS = ("Summary", "The commander&#39;s aims|The commander's aims", "Headline figures", "Trends",
+            "Boroughs", "Compared with London", "Outcomes and attrition by offence type",
+            "Repeat victimisation", "Where crimes happen", "Data quality", "Methods and definitions",
+            "Provenance")
+
+
+def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "vawgstats.cli", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=900, check=False)
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    root = tmp_path_factory.mktemp("e2e")
+    data = root / "crimes.csv"
+    write_records(synthetic.generate(seed=11, start="2024-01", end="2026-03", scale=0.05), data)
+    return root, data
+
+
+@pytest.fixture(scope="module")
+def rendered(workspace):
+    root, data = workspace
+    result = run_cli("render", "--bcu", "NA", "--bcu", "EA", "--data", str(data), "--start", START, "--end", END,
+                     "--out", "out", "--build", "build", "--renderer", "nbconvert", "-j", "2", cwd=root)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return root, data, result
+
+
+def test_files_and_summary(rendered):
+    root, _, result = rendered
+    out = root / "out"
+    names = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
+    assert names == ["bcu-EA.html", "bcu-NA.html", "index.html", "london.html"]
+    assert "Rendered 3 report(s) with nbconvert" in result.stdout
+    assert "Rendering reports" in result.stderr                              # progress bar
+    assert not list(out.glob("*.ipynb")) and not list(out.glob("*.part"))   # nothing restricted, no debris
+
+
+def test_bcu_report_has_every_section_and_is_self_contained(rendered):
+    root, _, _ = rendered
+    html = (root / "out" / "bcu-NA.html").read_text(encoding="utf-8")
+    for section in SECTIONS:
+        assert re.search(f">({section})<", html), section
+    assert "SYNTHETIC DATA" in html
+    assert "Enfield" in html and "Haringey" in html
+    assert html.count("<img") >= 4 and "data:image/png;base64" in html
+    assert not re.search(r"<script[^>]+src=", html)             # no scripts from anywhere
+    assert not re.search(r"(src|href)=\"https?://", html)      # no network references
+    assert "def " not in html and "import " not in html          # code hidden
+    for img in re.findall(r"<img[^>]*>", html):
+        assert 'alt="' in img and 'alt="Chart"' not in img
+    index = (root / "out" / "index.html").read_text(encoding="utf-8")
+    assert 'href="bcu-NA.html"' in index and 'href="london.html"' in index and "April 2025 to March 2026" in index
+    london = (root / "out" / "london.html").read_text(encoding="utf-8")
+    assert 'href="bcu-EA.html"' in london and "League tables" in london
+
+
+def _headline_section(html: str) -> str:
+    start = html.index(">Headline figures<")
+    return html[start:html.index(">Trends<")]
+
+
+def test_headline_numbers_equal_the_metrics_library(rendered):
+    root, data, _ = rendered
+    df = load(data)
+    section = _headline_section((root / "out" / "bcu-NA.html").read_text(encoding="utf-8"))
+    for function in (metrics.charge_rate, metrics.positive_outcome_rate, metrics.repeat_victimisation_rate):
+        table = function(df, start=START, end=END, by=("bcu",))
+        row = table[table["bcu"].astype(str) == "NA"].iloc[0]
+        assert row["numerator"] >= 10  # large enough to be shown in the public edition
+        assert f">{pct(row['rate'])}<" in section, function.__name__
+        assert f"{pct(row['ci_low'])} to {pct(row['ci_high'])}" in section
+    volume = metrics.per_population(df, start=START, end=END, by=("bcu",))
+    crimes = int(volume.loc[volume["bcu"].astype(str) == "NA", "crimes"].iloc[0])
+    assert f">{crimes:,}<" in section
+
+
+def test_audit_finds_no_identifiers_or_small_counts(rendered):
+    root, data, _ = rendered
+    result = run_cli("audit", "out", "--data", str(data), cwd=root)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_unchanged_inputs_are_skipped_and_force_rerenders(rendered):
+    root, data, _ = rendered
+    before = (root / "out" / "bcu-NA.html").stat().st_mtime_ns
+    again = run_cli("render", "--bcu", "NA", "--bcu", "EA", "--data", str(data), "--start", START, "--end", END,
+                    "--out", "out", "--build", "build", "--renderer", "nbconvert", "--quiet", cwd=root)
+    assert again.returncode == 0, again.stderr
+    assert "3 unchanged and skipped" in again.stdout
+    assert (root / "out" / "bcu-NA.html").stat().st_mtime_ns == before
+
+
+def _without_timestamp(html: str) -> str:
+    return re.sub(r"Rendered:? [^<]*", "Rendered", html)
+
+
+def test_same_input_same_report(rendered):
+    """Rendering again, sequentially this time, gives the same content as the parallel run."""
+    root, data, _ = rendered
+    again = run_cli("render", "--bcu", "NA", "--bcu", "EA", "--data", str(data), "--start", START, "--end", END,
+                    "--out", "out2", "--build", "build", "--renderer", "nbconvert", "--quiet", "-j", "1", cwd=root)
+    assert again.returncode == 0, again.stderr
+    for name in ("bcu-NA.html", "bcu-EA.html", "london.html", "index.html"):
+        first = _without_timestamp((root / "out" / name).read_text(encoding="utf-8"))
+        second = _without_timestamp((root / "out2" / name).read_text(encoding="utf-8"))
+        assert first == second, name
+
+
+def test_restricted_edition_shows_small_counts(workspace):
+    root, data = workspace
+    result = run_cli("render", "--bcu", "CN", "--data", str(data), "--start", "2026-03", "--end", "2026-03",
+                     "--edition", "restricted", "--out", "restricted", "--build", "build", "--renderer",
+                     "nbconvert", "--quiet", cwd=root)
+    assert result.returncode == 0, result.stderr[-2000:]
+    html = (root / "restricted" / "bcu-CN.html").read_text(encoding="utf-8")
+    assert "Edition: <strong>restricted</strong>" in html
+    assert "&lt;10" not in html.split(">Provenance<")[0].split(">Methods and definitions<")[0]
+
+
+def test_bad_data_exits_2_and_writes_nothing(workspace):
+    root, _ = workspace
+    bad = root / "bad.csv"
+    bad.write_text("crime_id,recorded_date\nA,2024-01-01\n")
+    result = run_cli("render", "--all", "--data", str(bad), "--out", "bad-out", "--build", "build", cwd=root)
+    assert result.returncode == 2
+    assert "missing column(s)" in result.stderr and "Traceback" not in result.stderr
+    assert not (root / "bad-out").exists() or not any((root / "bad-out").iterdir())
+
+
+def test_params_bad_bcu_exits_2(workspace):
+    root, data = workspace
+    result = run_cli("render", "--bcu", "XX", "--data", str(data), "--out", "x", cwd=root)
+    assert result.returncode == 2 and "Unknown BCU 'XX'" in result.stderr

@@ -1,0 +1,17 @@
+from pathlib import Path
+
+from vawgstats import definitions as d
+from vawgstats.methods import docs_text, methods_markdown
+
+
+def test_docs_carry_the_same_definitions_as_the_reports():
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "assumptions_caveats.md").read_text(encoding="utf-8")
+    assert docs_text() in docs, "regenerate the block in docs/assumptions_caveats.md from vawgstats.methods"
+
+
+def test_methods_print_every_code_set_and_the_window():
+    text = methods_markdown(window_days=180)
+    for codes in (d.CHARGE_CODES, d.POSITIVE_OUTCOME_CODES, d.SANCTION_DETECTION_CODES):
+        assert d.code_set_text(codes) in text
+    assert "180 days" in text
+    assert "CONNECT" in text and "Wilson" in text

@@ -1,0 +1,123 @@
+"""The renderer's pieces: renderer choice, Quarto commands, publishing, the index."""
+
+import json
+import os
+import shutil
+import stat
+import sys
+
+import nbformat
+import pytest
+
+from vawgstats import report
+from vawgstats.errors import ParamsError, RenderError
+
+FAKE_QUARTO = """#!{python}
+import json, pathlib, sys
+args = sys.argv[1:]
+pathlib.Path("quarto-calls.jsonl").open("a").write(json.dumps(args) + "\\n")
+assert args[0] == "render" and pathlib.Path("_quarto.yml").exists()
+source = pathlib.Path(args[1]); fmt = args[args.index("--to") + 1]
+title = args[args.index("-M") + 1].split(":", 1)[1]
+if fmt == "html":
+    source.with_suffix(".html").write_text(f"<html><head><title>{{title}}</title></head><body>ok</body></html>")
+else:
+    source.with_suffix(".pdf").write_bytes(b"%PDF-1.7 fake")
+"""
+
+
+@pytest.fixture
+def fake_quarto(tmp_path, monkeypatch):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / "quarto"
+    script.write_text(FAKE_QUARTO.format(python=sys.executable))
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    return script
+
+
+def test_auto_falls_back_to_nbconvert_with_advice(monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.warns(UserWarning, match="Install it from https://quarto.org"):
+        assert report.choose_renderer("auto") == "nbconvert"
+    with pytest.raises(RenderError, match="Quarto is not installed"):
+        report.choose_renderer("quarto")
+    with pytest.raises(ParamsError):
+        report.choose_renderer("latex")
+
+
+def test_auto_uses_quarto_when_on_path(fake_quarto):
+    assert report.choose_renderer("auto") == "quarto"
+
+
+def test_quarto_path_renders_stored_outputs_in_own_folder(fake_quarto, tmp_path):
+    workdir = tmp_path / "job"
+    workdir.mkdir()
+    executed = workdir / "bcu-NA.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(), executed)
+    html, pdf = report.convert_with_quarto(executed, "North Area BCU (NA): VAWG scrutiny report", "public")
+    assert html.name == "bcu-NA.html" and pdf.name == "bcu-NA.pdf"
+    calls = [json.loads(line) for line in (workdir / "quarto-calls.jsonl").read_text().splitlines()]
+    assert [c[c.index("--to") + 1] for c in calls] == ["html", "typst"]
+    assert all("--execute" not in c for c in calls)          # stored outputs only
+    assert "enabled: false" in (workdir / "_quarto.yml").read_text()
+    text = html.read_text()
+    assert "North Area BCU (NA)" in text and 'name="vawgstats-edition" content="public"' in text
+
+
+def test_quarto_failure_is_a_render_error(fake_quarto, tmp_path):
+    executed = tmp_path / "x.ipynb"
+    executed.write_text("{}")
+    (tmp_path / "_quarto.yml").write_text("")
+    fake_quarto.write_text("#!/bin/sh\necho 'ERROR: typst failed' >&2\nexit 1\n")
+    with pytest.raises(RenderError, match="typst failed|quarto failed"):
+        report.convert_with_quarto(executed, "t", "public")
+
+
+@pytest.mark.skipif(shutil.which("quarto") is None, reason="Quarto is not installed on this machine")
+def test_real_quarto_renders_html_and_pdf(tmp_path):
+    workdir = tmp_path / "job"
+    workdir.mkdir()
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook.metadata["language_info"] = {"name": "python"}
+    cell = nbformat.v4.new_code_cell("x = 1")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"text/markdown": "| a |\n|---|\n| 1 |\n"})]
+    notebook.cells = [nbformat.v4.new_raw_cell("---\ntitle: t\nexecute:\n  echo: false\n---"), cell]
+    executed = workdir / "r.ipynb"
+    nbformat.write(notebook, executed)
+    html, pdf = report.convert_with_quarto(executed, "Real Quarto", "public")
+    assert "Real Quarto" in html.read_text() and pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_safe_output_path_refuses_escapes(tmp_path):
+    assert report.safe_output_path(tmp_path, "bcu-NA.html") == (tmp_path / "bcu-NA.html").resolve()
+    for name in ("../x.html", "/etc/passwd", "sub/../../x.html"):
+        with pytest.raises(ParamsError):
+            report.safe_output_path(tmp_path, name)
+
+
+def test_publish_replaces_whole_files_and_leaves_no_parts(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "bcu-NA.html").write_text("old")
+    new = tmp_path / "bcu-NA.html"
+    new.write_text("new")
+    report.publish([new], out)
+    assert (out / "bcu-NA.html").read_text() == "new"
+    assert sorted(p.name for p in out.iterdir()) == ["bcu-NA.html"]
+
+
+def test_captions_and_edition_marks():
+    text = "| a |\n|---|\n| 1 |\n\n: Headline figures {#tbl-headline}\n"
+    assert "*Table: Headline figures*" in report._nbconvert_captions(text)
+    assert "{#tbl" not in report._nbconvert_captions(text)
+    marked = report.mark_edition("<html><head><title>x</title></head></html>", "public")
+    assert '<head>\n<meta name="vawgstats-edition" content="public">' in marked
+
+
+def test_kernel_runs_this_python(tmp_path):
+    root = report.ensure_kernel(tmp_path)
+    spec = json.loads((root / "kernels" / report.KERNEL_NAME / "kernel.json").read_text())
+    assert spec["argv"][0] == sys.executable

@@ -1,0 +1,230 @@
+"""Charts for the reports: accessible palette, captions, alt text, greyscale-safe.
+
+Colours are the UK Government Analysis Function's colour-blind-safe
+categorical palette.  Every chart also separates series by marker and line
+style, so it reads when printed in greyscale.  Charts only draw numbers that
+the prepared tables already hold; they compute no statistics except the SPC
+limits, which come from :func:`vawgstats.stats.spc_signals`.
+"""
+
+from __future__ import annotations
+
+import io
+from importlib import resources
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+#: Analysis Function categorical palette (dark blue, turquoise, dark pink, orange, dark grey, light purple).
+PALETTE = ("#12436D", "#28A197", "#801650", "#F46A25", "#3D3D3D", "#A285D1")
+DARK_BLUE, TURQUOISE, DARK_PINK, ORANGE, DARK_GREY, LIGHT_PURPLE = PALETTE
+LIGHT_GREY = "#BFBFBF"
+
+plt.rcParams.update({
+    "figure.dpi": 100, "savefig.dpi": 110, "font.size": 10, "axes.titlesize": 11,
+    "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True,
+    "grid.color": "#E5E5E5", "grid.linewidth": 0.6, "legend.frameon": False,
+    "svg.hashsalt": "vawgstats", "path.simplify": False,
+})
+
+
+def png_bytes(figure) -> bytes:
+    """The figure as PNG bytes (deterministic: no timestamps in the metadata)."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", bbox_inches="tight", metadata={"Software": None})
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def show(figure, alt: str) -> None:
+    """Display a figure as PNG with its alt text (read by the HTML template)."""
+    from IPython.display import Image, display
+
+    display(Image(data=png_bytes(figure), format="png"), metadata={"image/png": {"alt": alt}})
+
+
+def _month_axis(ax, months: list[str]) -> None:
+    step = max(1, len(months) // 8)
+    ax.set_xticks(range(0, len(months), step))
+    ax.set_xticklabels([pd.Period(m).strftime("%b %y") for m in months[::step]], rotation=0)
+
+
+def xmr_chart(months: list[str], values: list[float], *, title: str, ylabel: str,
+              percent: bool = False, shade_from: str | None = None):
+    """An XmR (individuals) chart with mean, limits and signal points marked.
+
+    ``shade_from`` greys the months from that month on (e.g. outcomes still pending).
+    Returns ``(figure, signals)`` where ``signals`` is the table from
+    :func:`vawgstats.stats.spc_signals`.
+    """
+    from .stats import spc_signals
+
+    series = pd.Series(values, dtype=float)
+    signals = spc_signals(series.to_numpy())
+    fig, ax = plt.subplots(figsize=(8, 3.4))
+    x = np.arange(len(series))
+    scale = 100.0 if percent else 1.0
+    ax.plot(x, series * scale, color=DARK_BLUE, marker="o", markersize=3.5, linewidth=1.4, label="Monthly value")
+    ax.plot(x, signals["centre"] * scale, color=DARK_GREY, linewidth=1.0, linestyle="-", label="Mean")
+    ax.plot(x, signals["ucl"] * scale, color=DARK_GREY, linewidth=1.0, linestyle="--", label="Control limits")
+    lower = signals["lcl"].clip(lower=0) if percent else signals["lcl"]   # a rate cannot go below 0
+    ax.plot(x, lower * scale, color=DARK_GREY, linewidth=1.0, linestyle="--")
+    flagged = signals["signal"].to_numpy(dtype=bool)
+    if flagged.any():
+        ax.scatter(x[flagged], series[flagged] * scale, s=46, facecolors="none", edgecolors=ORANGE,
+                   linewidths=1.8, marker="s", zorder=3, label="Signal (SPC rule)")
+    if shade_from is not None and shade_from in months:
+        first = months.index(shade_from)
+        ax.axvspan(first - 0.5, len(months) - 0.5, color=LIGHT_GREY, alpha=0.35, hatch="//", linewidth=0,
+                   label="Outcomes still pending")
+    _month_axis(ax, months)
+    ax.set_title(title, loc="left")
+    ax.set_ylabel(ylabel + (" (%)" if percent else ""))
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+    fig.tight_layout()
+    return fig, signals
+
+
+def funnel_plot(table: pd.DataFrame, *, highlight: str | None, title: str, xlabel: str, ylabel: str):
+    """Funnel plot: each unit's rate against its denominator, with 95% and 99.8% limits.
+
+    ``table`` is one metric's rows of the prepared ``funnel`` table for one level.
+    """
+    table = table.dropna(subset=["rate"]).sort_values("denominator")
+    fig, ax = plt.subplots(figsize=(7, 4))
+    if table.empty:
+        ax.text(0.5, 0.5, "No data", ha="center", transform=ax.transAxes)
+        return fig
+    from .stats import funnel_limits as limits
+
+    grid = np.unique(np.round(np.linspace(max(1.0, table["denominator"].min() * 0.8),
+                                          table["denominator"].max() * 1.15, 60)))
+    curve = limits(grid, float(table["london_rate"].iloc[0]))
+    for upper, lower, style, label in (("upper_998", "lower_998", "--", "99.8% limits"),
+                                       ("upper_95", "lower_95", ":", "95% limits")):
+        ax.plot(grid, curve[upper] * 100, color=DARK_GREY, linestyle=style, linewidth=1.1, label=label)
+        ax.plot(grid, curve[lower] * 100, color=DARK_GREY, linestyle=style, linewidth=1.1)
+    ax.axhline(table["london_rate"].iloc[0] * 100, color=DARK_GREY, linewidth=1, label="London")
+    others = table[table["unit"] != highlight]
+    ax.scatter(others["denominator"], others["rate"] * 100, color=TURQUOISE, marker="o", s=30,
+               edgecolors="white", linewidths=0.5, label="Other units", zorder=3)
+    for _, row in others.iterrows():
+        ax.annotate(str(row["unit"]), (row["denominator"], row["rate"] * 100), fontsize=7,
+                    xytext=(3, 3), textcoords="offset points", color=DARK_GREY)
+    mine = table[table["unit"] == highlight]
+    if not mine.empty:
+        ax.scatter(mine["denominator"], mine["rate"] * 100, color=DARK_PINK, marker="D", s=60,
+                   edgecolors="black", linewidths=0.8, label=str(highlight), zorder=4)
+    ax.set_title(title, loc="left")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel + " (%)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def small_multiples(monthly: pd.DataFrame, units: list[str], names: dict[str, str], *, value: str,
+                    title: str, percent: bool = False):
+    """One small panel per unit of a monthly series, on a shared y axis."""
+    columns = 4
+    rows = int(np.ceil(len(units) / columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(10, 2.1 * rows), sharex=True, sharey=True)
+    scale = 100.0 if percent else 1.0
+    for ax, unit in zip(np.ravel(axes), units):
+        series = monthly[monthly["unit"] == unit].sort_values("month")
+        ax.plot(range(len(series)), series[value] * scale, color=DARK_BLUE, linewidth=1.2)
+        ax.set_title(names.get(unit, unit), fontsize=9, loc="left")
+        ax.tick_params(labelsize=7)
+        months = series["month"].tolist()
+        if months:
+            ax.set_xticks([0, len(months) - 1])
+            ax.set_xticklabels([pd.Period(months[0]).strftime("%b %y"), pd.Period(months[-1]).strftime("%b %y")])
+    for ax in np.ravel(axes)[len(units):]:
+        ax.set_visible(False)
+    fig.suptitle(title, x=0.01, ha="left", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def interval_chart(table: pd.DataFrame, *, label: str, title: str, xlabel: str, reference: float | None):
+    """Dot-and-interval chart (a league table), sorted by value; rates as percentages."""
+    table = table.sort_values("rate")
+    fig, ax = plt.subplots(figsize=(7, 0.32 * len(table) + 1.2))
+    y = np.arange(len(table))
+    ax.errorbar(table["rate"] * 100, y, xerr=[(table["rate"] - table["ci_low"]) * 100,
+                                              (table["ci_high"] - table["rate"]) * 100],
+                fmt="o", color=DARK_BLUE, ecolor=DARK_GREY, elinewidth=1.2, capsize=3, markersize=5)
+    if reference is not None and not np.isnan(reference):
+        ax.axvline(reference * 100, color=DARK_PINK, linestyle="--", linewidth=1, label="London")
+        ax.legend(loc="lower right", fontsize=8)
+    ax.set_yticks(y)
+    ax.set_yticklabels(table[label])
+    ax.set_title(title, loc="left")
+    ax.set_xlabel(xlabel + " (%)")
+    fig.tight_layout()
+    return fig
+
+
+def _boundaries() -> dict:
+    import json
+
+    path = resources.files("vawgstats") / "data" / "london_boroughs.geojson"
+    with path.open("r", encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def borough_map(rates: pd.DataFrame, *, highlight: list[str] | None, title: str):
+    """Choropleth of boroughs by rate per 1,000 women and girls (greyscale-safe sequential blues).
+
+    ``rates`` has ``borough`` and ``rate_per_1000``.  Boroughs in ``highlight``
+    are outlined and labelled; the City of London is drawn blank (not Met).
+    """
+    from matplotlib.collections import PatchCollection
+    from matplotlib.patches import Polygon
+
+    geo = _boundaries()
+    values = rates.set_index("borough")["rate_per_1000"]
+    cmap = matplotlib.colormaps["Blues"]
+    low, high = float(values.min()), float(values.max())
+    fig, ax = plt.subplots(figsize=(7, 5.6))
+    for feature in geo["features"]:
+        name = feature["properties"]["name"]
+        geometry = feature["geometry"]
+        polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+        value = values.get(name, np.nan)
+        colour = "white" if np.isnan(value) else cmap(0.15 + 0.85 * (value - low) / max(high - low, 1e-9))
+        edge = "black" if highlight and name in highlight else "#777777"
+        width = 1.6 if highlight and name in highlight else 0.4
+        patches = [Polygon(np.asarray(rings[0]), closed=True) for rings in polygons]
+        ax.add_collection(PatchCollection(patches, facecolor=colour, edgecolor=edge, linewidth=width,
+                                          zorder=3 if edge == "black" else 2))
+        if highlight and name in highlight:
+            ring = np.asarray(max((rings[0] for rings in polygons), key=len))
+            ax.annotate(name, ring.mean(axis=0), ha="center", fontsize=7, zorder=4,
+                        bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8})
+    ax.autoscale_view()
+    ax.set_aspect(1.6)
+    ax.axis("off")
+    mappable = matplotlib.cm.ScalarMappable(norm=matplotlib.colors.Normalize(low, high), cmap=cmap)
+    fig.colorbar(mappable, ax=ax, shrink=0.6, label="In-scope crimes per 1,000 women and girls")
+    ax.set_title(title, loc="left")
+    fig.tight_layout()
+    return fig
+
+
+def points_map(latitude: pd.Series, longitude: pd.Series, *, title: str):
+    """Hexagonal-bin density map of crime locations (for data with coordinates)."""
+    fig, ax = plt.subplots(figsize=(7, 5.6))
+    hb = ax.hexbin(longitude, latitude, gridsize=35, cmap="Blues", mincnt=1, linewidths=0.2)
+    fig.colorbar(hb, ax=ax, shrink=0.6, label="Crimes per hexagon")
+    ax.set_aspect(1.6)
+    ax.set_xlabel("Longitude")
+    ax.set_ylabel("Latitude")
+    ax.set_title(title, loc="left")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,173 @@
+"""The ``vawgstats`` command: thin wrappers that parse options and call the library.
+
+Every error the library raises on purpose (:class:`~vawgstats.errors.VawgstatsError`)
+is printed as one paragraph on standard error with exit status 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import VawgstatsError
+
+
+def friendly_errors(command):
+    """Turn the package's own errors into a message and exit status 2."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except VawgstatsError as exc:
+            click.echo(f"vawgstats: error: {exc}", err=True)
+            sys.exit(exc.exit_status)
+
+    return wrapper
+
+
+@click.group()
+@click.version_option(__version__, prog_name="vawgstats")
+def main() -> None:
+    """Reproducible VAWG reporting for London's 12 Basic Command Units."""
+
+
+@main.command()
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the records (.parquet or .csv).")
+@click.option("--seed", default=None, type=int, help="Random seed (default 2021).")
+@click.option("--start", default=None, help="First month recorded, YYYY-MM (default 2021-04).")
+@click.option("--end", default=None, help="Last month recorded, YYYY-MM (default 2026-03).")
+@click.option("--scale", default=1.0, show_default=True, type=float,
+              help="Volume relative to London (1 = about 200,000 records a year).")
+@friendly_errors
+def synth(out: Path, seed: int | None, start: str | None, end: str | None, scale: float) -> None:
+    """Write a deterministic synthetic London (clearly marked as synthetic)."""
+    from . import synthetic
+    from .periods import as_period
+    from .schema import write_records
+
+    period = as_period(start or synthetic.DEFAULT_START, end or synthetic.DEFAULT_END)
+    if scale <= 0:
+        raise click.BadParameter("must be positive", param_hint="--scale")
+    frame = synthetic.generate(seed=synthetic.DEFAULT_SEED if seed is None else seed,
+                               start=str(period.start), end=str(period.end), scale=scale)
+    write_records(frame, out)
+    click.echo(f"Wrote {len(frame):,} synthetic records ({period.label()}) to {out}")
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--as-of", "as_of", default=None,
+              help="Extraction date YYYY-MM-DD; no date may be later (default: today).")
+@friendly_errors
+def validate(path: Path, as_of: str | None) -> None:
+    """Check a records file against the data contract (exit 0 valid, 2 invalid)."""
+    from .definitions import in_vawg_scope
+    from .schema import load
+
+    frame = load(path, as_of=as_of)
+    first, last = frame["recorded_date"].min(), frame["recorded_date"].max()
+    click.echo(f"{path}: valid. {len(frame):,} records recorded {first:%Y-%m-%d} to {last:%Y-%m-%d}; "
+               f"{int(in_vawg_scope(frame).sum()):,} in VAWG scope.")
+
+
+@main.command()
+@click.option("--bcu", "bcus", multiple=True, metavar="CODE", help="A BCU to render (repeatable), e.g. NA.")
+@click.option("--all", "all_bcus", is_flag=True, help="Render all 12 BCU reports.")
+@click.option("--data", "data", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="Records (CSV/Parquet) or an imported counts table; default: the embedded synthetic London.")
+@click.option("--start", default=None, help="First month, YYYY-MM (default: latest 12 complete months).")
+@click.option("--end", default=None, help="Last month, YYYY-MM.")
+@click.option("--as-of", "as_of", default=None, help="Date the data were extracted, YYYY-MM-DD (default: latest in data).")
+@click.option("--edition", type=click.Choice(["public", "restricted"]), default="public", show_default=True)
+@click.option("--out", "out", default="reports", show_default=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--renderer", type=click.Choice(["auto", "quarto", "nbconvert"]), default="auto", show_default=True)
+@click.option("-j", "--jobs", "jobs", default=None, type=click.IntRange(min=1),
+              help="Reports rendered at once (default: number of cores).")
+@click.option("--force", is_flag=True, help="Re-render reports whose inputs are unchanged.")
+@click.option("--build", "build", default="build", show_default=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for prepared tables and executed notebooks (restricted).")
+@click.option("--params", "params_dir", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder of BCU parameter files (default: ./params or the repository's).")
+@click.option("--dask-scheduler", "dask_scheduler", default=None, metavar="ADDRESS",
+              help="Send the reports to this Dask scheduler (needs vawgstats[dask]).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@friendly_errors
+def render(bcus, all_bcus, data, start, end, as_of, edition, out, renderer, jobs, force, build, params_dir,
+           dask_scheduler, quiet) -> None:
+    """Render the BCU reports, the London overview and the index."""
+    import warnings
+
+    from .report import render as render_reports
+
+    if bool(bcus) == bool(all_bcus):
+        raise click.UsageError("Give --all, or one or more --bcu CODE.")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        summary = render_reports(bcus=list(bcus) or None, data_path=data, start=start, end=end, edition=edition,
+                                 out_dir=out, renderer=renderer, jobs=jobs, force=force, build_root=build,
+                                 params_dir=params_dir, as_of=as_of, dask_scheduler=dask_scheduler,
+                                 progress=not quiet)
+    for warning in caught:
+        if issubclass(warning.category, UserWarning):
+            click.echo(f"vawgstats: warning: {warning.message}", err=True)
+    click.echo(summary.text())
+    if summary.failed:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--data", "data", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="Records or counts file; default: the embedded synthetic London.")
+@click.option("--start", default=None, help="First month, YYYY-MM.")
+@click.option("--end", default=None, help="Last month, YYYY-MM.")
+@click.option("--as-of", "as_of", default=None, help="Extraction date YYYY-MM-DD.")
+@click.option("--build", "build", default="build", show_default=True, type=click.Path(file_okay=False, path_type=Path))
+@friendly_errors
+def prepare(data, start, end, as_of, build) -> None:
+    """Load and validate the data once and write the metric tables to the build folder."""
+    from .prepare import prepare as prepare_tables
+
+    prepared = prepare_tables(data, start=start, end=end, as_of=as_of, build_root=build)
+    click.echo(f"Prepared tables for {prepared.manifest['start']} to {prepared.manifest['end']} "
+               f"in {prepared.directory}")
+
+
+@main.command("import")
+@click.argument("source", type=click.Choice(["mps-vawg", "policeuk", "mps-crime"]))
+@click.argument("src", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the imported table (.parquet or .csv).")
+@friendly_errors
+def import_(source: str, src: tuple[Path, ...], out: Path) -> None:
+    """Import published open data (MPS VAWG dashboard, police.uk, MPS recorded crime)."""
+    from .sources import import_source
+
+    summary = import_source(source, list(src), out)
+    click.echo(summary)
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--data", "data", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="The records file the reports were built from (its identifiers are searched for).")
+@friendly_errors
+def audit(directory: Path, data: Path | None) -> None:
+    """Check rendered reports for leaked identifiers and unsuppressed small counts."""
+    from .audit import audit_directory
+
+    findings = audit_directory(directory, data_path=data)
+    for finding in findings:
+        click.echo(str(finding), err=True)
+    if findings:
+        sys.exit(1)
+    click.echo(f"{directory}: no identifiers and no unsuppressed small counts found.")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,471 @@
+"""Prepare once: load and validate the data, compute every metric table the reports need.
+
+``prepare`` reads the records once, computes the tables below with
+:mod:`vawgstats.metrics`, and writes them as small Parquet files plus a
+``manifest.json`` into ``build/prepared/<key>/``, where ``key`` is a content hash
+of the data file, the run parameters and the package version.  A second call
+with the same inputs finds the folder and does nothing.  Notebooks read these
+tables through :func:`open_prepared`; they never read the raw records, so no
+record-level row or identifier can reach a report.
+
+Tables (``unit_type`` is ``london``, ``bcu`` or ``borough``; ``unit`` is
+``London``, a BCU code or a borough name):
+
+- ``headline``: one row per unit and metric, with value, interval and changes
+  against the previous period and the same period a year earlier;
+- ``monthly``: in-scope crimes and charges per unit and month (trend window);
+- ``funnel``: funnel-plot limits for BCUs and boroughs, per metric;
+- ``offence_outcomes``: charge, positive outcome and attrition by offence type;
+- ``repeat``: repeat victimisation overall and by domestic abuse flag, with
+  repeat suspects and crimes lacking a victim ID;
+- ``places``: the busiest LSOAs per BCU (:func:`top_places`);
+- ``quality``: data-quality counts per unit (:func:`data_quality`).
+
+The build folder holds restricted material (see its README); nothing here
+copies it to the public output folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from . import __version__, definitions as d
+from .geography import BCU_CODES, BOROUGHS, BOROUGH_TO_BCU, POPULATION_SOURCE
+from .periods import Period, as_period, latest_complete_months
+
+TREND_MONTHS = 24
+PREPARED_VERSION = "1"  # bump when the tables' layout changes
+
+BUILD_README = """\
+# build/ — RESTRICTED
+
+This folder holds prepared data tables and executed notebooks made from
+record-level crime data. It is restricted material: do not share it, publish
+it, or commit it to git (it is listed in .gitignore). Only the rendered
+reports in the output folder are for publication, and only after
+`vawgstats audit` has passed on them.
+"""
+
+UNIT_TYPES = ("london", "bcu", "borough")
+_BY = {"london": (), "bcu": ("bcu",), "borough": ("borough",)}
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    """SHA-256 of a file's bytes, as hex."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def cache_dir() -> Path:
+    """Where the package caches generated data: ``$VAWGSTATS_CACHE`` or ``~/.cache/vawgstats``."""
+    return Path(os.environ.get("VAWGSTATS_CACHE") or Path.home() / ".cache" / "vawgstats")
+
+
+def default_data_path() -> Path:
+    """The embedded synthetic London, generated on first use and cached (no download)."""
+    from . import synthetic
+    from .schema import write_records
+
+    name = (f"synthetic-london-seed{synthetic.DEFAULT_SEED}-{synthetic.DEFAULT_START}-"
+            f"{synthetic.DEFAULT_END}-v{__version__}.parquet")
+    path = cache_dir() / name
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        frame = synthetic.generate()
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as handle:
+            temporary = Path(handle.name)
+        try:
+            write_records(frame, temporary.with_suffix(".parquet"))
+            os.replace(temporary.with_suffix(".parquet"), path)
+        finally:
+            temporary.unlink(missing_ok=True)
+            temporary.with_suffix(".parquet").unlink(missing_ok=True)
+    return path
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def _stack(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Stack per-unit-type results into one table with ``unit_type`` and ``unit``."""
+    parts = []
+    for unit_type, frame in frames.items():
+        frame = frame.copy()
+        if unit_type == "london":
+            frame.insert(0, "unit", "London")
+        else:
+            frame = frame.rename(columns={unit_type: "unit"})
+            frame["unit"] = frame["unit"].astype(str)
+        frame.insert(0, "unit_type", unit_type)
+        parts.append(frame)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _each_unit(function, df: pd.DataFrame, extra: tuple[str, ...] = (), **kwargs) -> pd.DataFrame:
+    return _stack({unit_type: function(df, by=_BY[unit_type] + extra, **kwargs) for unit_type in UNIT_TYPES})
+
+
+PROPORTIONS = ("charge_rate", "positive_outcome_rate", "sanction_detection_rate", "repeat_victimisation_rate")
+
+
+def headline_table(df: pd.DataFrame, period: Period, window_days: int = d.REPEAT_WINDOW_DAYS) -> pd.DataFrame:
+    """Headline metrics per unit with intervals and changes (long format).
+
+    Metrics: ``volume`` (in-scope crimes; value = crimes per 1,000 female
+    residents, annualised), the four proportions in :data:`PROPORTIONS`, and
+    ``median_days_to_charge``.  Changes use :func:`vawgstats.metrics.compare_periods`.
+    """
+    from . import metrics
+
+    start, end = str(period.start), str(period.end)
+    rows = []
+    population = _each_unit(metrics.per_population, df, start=start, end=end)
+    rows.append(population.assign(
+        metric="volume", numerator=population["crimes"], denominator=population["female_population"],
+        value=population["rate_per_1000"], ci_low=population["ci_low"], ci_high=population["ci_high"],
+        per_year_per_1000=population["per_year_per_1000"]))
+    for name in PROPORTIONS:
+        function = getattr(metrics, name)
+        kwargs = {"window_days": window_days} if name == "repeat_victimisation_rate" else {}
+        table = _each_unit(function, df, start=start, end=end, **kwargs)
+        rows.append(table.assign(metric=name, value=table["rate"]))
+    timing = _each_unit(metrics.time_to_charge, df, start=start, end=end)
+    rows.append(timing.assign(metric="median_days_to_charge", numerator=timing["charged"],
+                              denominator=pd.NA, value=timing["median_days"],
+                              ci_low=timing["q1_days"], ci_high=timing["q3_days"]))
+    columns = ["unit_type", "unit", "metric", "numerator", "denominator", "value", "ci_low", "ci_high",
+               "per_year_per_1000"]
+    headline = pd.concat([r.reindex(columns=columns) for r in rows], ignore_index=True)
+
+    for against, prefix in (("previous", "previous"), ("year_earlier", "year")):
+        parts = []
+        for name in ("volume",) + PROPORTIONS:
+            kwargs = {"window_days": window_days} if name == "repeat_victimisation_rate" else {}
+            compared = _each_unit(metrics.compare_periods, df, start=start, end=end, metric=name,
+                                  against=against, **({"metric_kwargs": kwargs} if kwargs else {}))
+            parts.append(compared.assign(metric=name))
+        compared = pd.concat(parts, ignore_index=True)[
+            ["unit_type", "unit", "metric", "comparison_numerator", "comparison_denominator",
+             "comparison_rate", "p_value", "flag", "comparison_start", "comparison_end"]]
+        compared = compared.rename(columns={
+            "comparison_numerator": f"{prefix}_numerator", "comparison_denominator": f"{prefix}_denominator",
+            "comparison_rate": f"{prefix}_value", "p_value": f"{prefix}_p", "flag": f"{prefix}_flag",
+            "comparison_start": f"{prefix}_start", "comparison_end": f"{prefix}_end"})
+        headline = headline.merge(compared, on=["unit_type", "unit", "metric"], how="left", validate="many_to_one")
+    return headline
+
+
+def monthly_table(df: pd.DataFrame, period: Period) -> pd.DataFrame:
+    """In-scope crimes, charges, charge rate and pending outcomes per unit (London, BCUs) and month.
+
+    Covers the :data:`TREND_MONTHS` months to the period end (or from the first
+    month of data, if later).  Uses the cohort charge rate, so the latest months
+    are low while outcomes are pending; the charts say so.
+    """
+    from . import metrics
+
+    first_month = max(period.end - (TREND_MONTHS - 1), df["recorded_date"].min().to_period("M"))
+    start, end = str(first_month), str(period.end)
+    frames = {unit_type: metrics.charge_rate(df, start=start, end=end, by=_BY[unit_type] + ("month",))
+              for unit_type in ("london", "bcu")}
+    table = _stack(frames).rename(columns={"denominator": "crimes", "numerator": "charged"})
+    pending = _stack({unit_type: metrics.attrition(df, start=start, end=end, by=_BY[unit_type] + ("month",))
+                      for unit_type in ("london", "bcu")})
+    pending = pending[pending["measure"] == "pending"][["unit_type", "unit", "month", "numerator"]]
+    table = table.merge(pending.rename(columns={"numerator": "pending"}), on=["unit_type", "unit", "month"],
+                        how="left", validate="one_to_one")
+    return table[["unit_type", "unit", "month", "crimes", "charged", "rate", "ci_low", "ci_high", "pending"]]
+
+
+def funnel_table(df: pd.DataFrame, period: Period, window_days: int = d.REPEAT_WINDOW_DAYS) -> pd.DataFrame:
+    """Funnel-plot limits for BCUs and boroughs against London, per metric."""
+    from . import metrics
+
+    start, end = str(period.start), str(period.end)
+    parts = []
+    for level in ("bcu", "borough"):
+        for name in PROPORTIONS:
+            table = metrics.funnel_limits(df, start=start, end=end, by=(level,), metric=name)
+            parts.append(_stack({level: table}).assign(metric=name))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _offence_subset(df: pd.DataFrame, label: str) -> pd.DataFrame:
+    column, values = d.REPORT_OFFENCE_GROUPS[label]
+    return df[df[column].astype(object).isin(values)]
+
+
+def offence_outcomes_table(df: pd.DataFrame, period: Period) -> pd.DataFrame:
+    """Charge, positive outcome and attrition rates by report offence type, per London and BCU."""
+    from . import metrics
+
+    start, end = str(period.start), str(period.end)
+    parts = []
+    for label in d.REPORT_OFFENCE_GROUPS:
+        subset = _offence_subset(df, label)
+        for name in ("charge_rate", "positive_outcome_rate"):
+            table = _stack({u: getattr(metrics, name)(subset, start=start, end=end, by=_BY[u])
+                            for u in ("london", "bcu")})
+            parts.append(table.assign(offence_type=label, measure=name))
+        table = _stack({u: metrics.attrition(subset, start=start, end=end, by=_BY[u]) for u in ("london", "bcu")})
+        parts.append(table.assign(offence_type=label))
+    columns = ["unit_type", "unit", "offence_type", "measure", "numerator", "denominator", "rate",
+               "ci_low", "ci_high"]
+    return pd.concat([p.reindex(columns=columns) for p in parts], ignore_index=True)
+
+
+def repeat_table(df: pd.DataFrame, period: Period, window_days: int = d.REPEAT_WINDOW_DAYS) -> pd.DataFrame:
+    """Repeat victimisation (all, domestic, non-domestic) and repeat suspects per unit."""
+    from . import metrics
+
+    start, end = str(period.start), str(period.end)
+    overall = _each_unit(metrics.repeat_victimisation_rate, df, start=start, end=end, window_days=window_days)
+    overall["victims"] = "all"
+    split = _each_unit(metrics.repeat_victimisation_rate, df, ("domestic_abuse",), start=start, end=end,
+                       window_days=window_days)
+    split["victims"] = split.pop("domestic_abuse").map({True: "domestic abuse", False: "not domestic abuse"})
+    suspects = _each_unit(metrics.repeat_suspects, df, start=start, end=end)
+    suspects = suspects.rename(columns={"numerator": "suspect_numerator", "denominator": "suspect_denominator",
+                                        "rate": "suspect_rate", "ci_low": "suspect_ci_low",
+                                        "ci_high": "suspect_ci_high"})
+    table = pd.concat([overall, split], ignore_index=True)
+    return table.merge(suspects.assign(victims="all"), on=["unit_type", "unit", "victims"], how="left")
+
+
+def top_places(df: pd.DataFrame, *, start: str, end: str, top: int = 10) -> pd.DataFrame:
+    """The ``top`` LSOAs with most in-scope crimes recorded in the period, per BCU.
+
+    Columns: ``bcu``, ``rank`` (1 = most), ``lsoa_code``, ``borough``, ``crimes``,
+    ``share`` (of the BCU's in-scope crimes with a known LSOA).  Ties are broken
+    by LSOA code so that the table is reproducible.
+    """
+    period = as_period(start, end)
+    scoped = df[d.in_vawg_scope(df) & period.contains(df["recorded_date"]) & df["lsoa_code"].notna()]
+    counts = (scoped.groupby(["bcu", "lsoa_code", "borough"], observed=True).size()
+              .rename("crimes").reset_index())
+    counts = counts[counts["crimes"] > 0]
+    totals = counts.groupby("bcu", observed=True)["crimes"].transform("sum")
+    counts["share"] = counts["crimes"] / totals
+    counts = counts.sort_values(["bcu", "crimes", "lsoa_code"], ascending=[True, False, True])
+    counts["rank"] = counts.groupby("bcu", observed=True).cumcount() + 1
+    counts = counts[counts["rank"] <= top]
+    for column in ("bcu", "borough", "lsoa_code"):
+        counts[column] = counts[column].astype(str)
+    return counts[["bcu", "rank", "lsoa_code", "borough", "crimes", "share"]].reset_index(drop=True)
+
+
+def data_quality(df: pd.DataFrame, *, start: str, end: str) -> pd.DataFrame:
+    """Data-quality counts per unit (London, BCUs, boroughs) for records recorded in the period.
+
+    Columns: ``records``, ``in_scope``, ``pending`` (in scope, no outcome yet),
+    ``missing_victim_id`` (in scope), ``missing_lsoa`` (in scope),
+    ``missing_offence_date`` (in scope), ``outside_london`` (always 0 here: the
+    loader rejects records outside the 32 boroughs, and importers count them).
+    """
+    period = as_period(start, end)
+    in_period = df[period.contains(df["recorded_date"])]
+    scope = d.in_vawg_scope(in_period)
+    flags = pd.DataFrame({
+        "records": True,
+        "in_scope": scope,
+        "pending": scope & in_period["outcome_code"].isna(),
+        "missing_victim_id": scope & in_period["victim_id"].isna(),
+        "missing_lsoa": scope & in_period["lsoa_code"].isna(),
+        "missing_offence_date": scope & in_period["offence_date"].isna(),
+    }, index=in_period.index)
+    frames = {}
+    for unit_type in UNIT_TYPES:
+        by = list(_BY[unit_type])
+        if by:
+            table = flags.groupby(in_period[by[0]], observed=False).sum().reset_index()
+        else:
+            table = flags.sum().to_frame().T
+        frames[unit_type] = table
+    table = _stack(frames)
+    table["outside_london"] = 0
+    for column in ("records", "in_scope", "pending", "missing_victim_id", "missing_lsoa",
+                   "missing_offence_date", "outside_london"):
+        table[column] = table[column].astype("int64")
+    return table
+
+
+def borough_rates(headline: pd.DataFrame) -> pd.DataFrame:
+    """Per-borough crimes and rate per 1,000 women and girls, from the headline table (for maps)."""
+    volume = headline[(headline["unit_type"] == "borough") & (headline["metric"] == "volume")]
+    table = volume[["unit", "numerator", "denominator", "value", "per_year_per_1000"]].rename(columns={
+        "unit": "borough", "numerator": "crimes", "denominator": "female_population", "value": "rate_per_1000"})
+    table.insert(1, "bcu", table["borough"].map(BOROUGH_TO_BCU))
+    return table.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- the prepared folder
+
+
+@dataclass
+class Prepared:
+    """A prepared build folder: its manifest and its tables (read on demand)."""
+
+    directory: Path
+    manifest: dict
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    def table(self, name: str) -> pd.DataFrame:
+        if name not in self._cache:
+            self._cache[name] = pd.read_parquet(self.directory / f"{name}.parquet")
+        return self._cache[name]
+
+    @property
+    def period(self) -> Period:
+        return as_period(self.manifest["start"], self.manifest["end"])
+
+    @property
+    def key(self) -> str:
+        return self.manifest["key"]
+
+    @property
+    def synthetic(self) -> bool:
+        return bool(self.manifest["synthetic"])
+
+
+def open_prepared(directory: str | Path) -> Prepared:
+    """Open a folder written by :func:`prepare`."""
+    directory = Path(directory)
+    with open(directory / "manifest.json", encoding="utf-8") as handle:
+        return Prepared(directory, json.load(handle))
+
+
+def _key(parts: dict) -> str:
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def resolve_period(df: pd.DataFrame, start: str | None, end: str | None, months: int = 12) -> Period:
+    """The requested period, or the latest ``months`` complete months in the data."""
+    if start and end:
+        return as_period(start, end)
+    if start or end:
+        from .errors import ParamsError
+
+        raise ParamsError("Give both --start and --end (YYYY-MM), or neither for the latest 12 complete months.")
+    return latest_complete_months(df["recorded_date"].max(), months)
+
+
+def prepare(data_path: str | Path | None = None, *, start: str | None = None, end: str | None = None,
+            as_of: str | None = None, build_root: str | Path = "build",
+            window_days: int = d.REPEAT_WINDOW_DAYS, period_months: int = 12) -> Prepared:
+    """Load and validate the data once and write every metric table; return the prepared folder.
+
+    ``data_path`` None means the embedded synthetic London.  ``as_of`` is the
+    date the data were extracted; by default the latest date found in the data.
+    Skips the work when a folder for the same data, parameters and package
+    version exists already.
+    """
+    from .schema import load
+    from .synthetic import is_synthetic
+
+    data_path = Path(data_path) if data_path is not None else default_data_path()
+    data_sha = sha256_file(data_path) if data_path.exists() else None
+    build_root = Path(build_root)
+    requested = {"data_sha256": data_sha, "start": start, "end": end, "as_of": as_of,
+                 "window_days": window_days, "period_months": period_months,
+                 "version": __version__, "prepared_version": PREPARED_VERSION}
+    key = _key(requested)
+    directory = build_root / "prepared" / key
+    if (directory / "manifest.json").exists():
+        return open_prepared(directory)
+
+    df = load(data_path, as_of=as_of)
+    period = resolve_period(df, start, end, period_months)
+    latest = max(df["recorded_date"].max(), df["outcome_date"].max())
+    as_of_date = str(pd.Timestamp(as_of).date()) if as_of else str(latest.date())
+    if period.first_day > df["recorded_date"].max() or period.last_day < df["recorded_date"].min():
+        from .errors import ParamsError
+
+        raise ParamsError(
+            f"The period {period} has no records in {data_path}, which covers "
+            f"{df['recorded_date'].min():%Y-%m} to {df['recorded_date'].max():%Y-%m}.")
+
+    headline = headline_table(df, period, window_days)
+    tables = {
+        "headline": headline,
+        "monthly": monthly_table(df, period),
+        "funnel": funnel_table(df, period, window_days),
+        "offence_outcomes": offence_outcomes_table(df, period),
+        "repeat": repeat_table(df, period, window_days),
+        "places": top_places(df, start=str(period.start), end=str(period.end)),
+        "quality": data_quality(df, start=str(period.start), end=str(period.end)),
+        "borough_rates": borough_rates(headline),
+    }
+    manifest = {
+        "key": key,
+        "kind": "records",
+        "data_path": str(data_path),
+        "data_file": data_path.name,
+        "data_sha256": data_sha,
+        "rows": int(len(df)),
+        "in_scope_rows": int(d.in_vawg_scope(df).sum()),
+        "first_recorded": str(df["recorded_date"].min().date()),
+        "last_recorded": str(df["recorded_date"].max().date()),
+        "start": str(period.start),
+        "end": str(period.end),
+        "period_label": period.label(),
+        "previous_start": str(period.previous().start),
+        "previous_end": str(period.previous().end),
+        "year_start": str(period.year_earlier().start),
+        "year_end": str(period.year_earlier().end),
+        "as_of": as_of_date,
+        "window_days": window_days,
+        "version": __version__,
+        "synthetic": is_synthetic(df),
+        "policeuk_proxy": bool(df["offence_group"].astype(object).eq(d.POLICEUK_PROXY_GROUP).any()),
+        "has_lsoa": bool(df["lsoa_code"].notna().any()),
+        "has_coordinates": bool("latitude" in df.columns and df["latitude"].notna().any()),
+        "population_source": POPULATION_SOURCE,
+        "bcus": list(BCU_CODES),
+        "boroughs": list(BOROUGHS),
+    }
+    _write_atomically(directory, tables, manifest)
+    return open_prepared(directory)
+
+
+def _write_atomically(directory: Path, tables: dict[str, pd.DataFrame], manifest: dict) -> None:
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    readme = directory.parent.parent / "README.md"
+    if not readme.exists():
+        readme.write_text(BUILD_README, encoding="utf-8")
+    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
+    try:
+        for name, table in tables.items():
+            table.to_parquet(staging / f"{name}.parquet", index=False)
+        with open(staging / "manifest.json", "w", encoding="utf-8") as handle:
+            json.dump(manifest, handle, indent=2, sort_keys=True)
+        try:
+            os.replace(staging, directory)
+        except OSError:
+            if not (directory / "manifest.json").exists():  # another process may have won the race
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def open_or_prepare(prepared_dir: str | Path | None = None, *, data_path=None, start=None, end=None,
+                    as_of=None) -> Prepared:
+    """For notebooks: open the prepared folder the renderer made, or prepare now (into the cache).
+
+    A notebook run on its own (e.g. by nbval) has no ``prepared_dir``; it then
+    prepares the tables itself from ``data_path`` (default: the synthetic London).
+    """
+    if prepared_dir:
+        return open_prepared(prepared_dir)
+    return prepare(data_path, start=start, end=end, as_of=as_of, build_root=cache_dir() / "build")

@@ -1,0 +1,563 @@
+"""The data contract: canonical columns, dtypes, validation, and ``load``.
+
+One row per recorded crime, in CSV (optionally gzipped or zipped) or Parquet:
+
+==================  ==========================================================
+column              meaning
+==================  ==========================================================
+``crime_id``        string, unique, never empty
+``recorded_date``   date the crime was recorded (``YYYY-MM-DD``)
+``offence_date``    date the offence was committed, may be empty
+``borough``         one of the 32 boroughs (common spellings and ONS codes accepted)
+``lsoa_code``       LSOA code (``E01...``), may be empty
+``offence_group``   rape, other_sexual, stalking, harassment, coercive_control,
+                    violence_with_injury, violence_without_injury, other
+                    (and ``violence_and_sexual_offences`` for police.uk imports)
+``domestic_abuse``  boolean flag (true/false, 1/0, yes/no, y/n)
+``victim_id``       pseudonymised victim identifier, may be empty
+``victim_sex``      F, M or U
+``victim_age``      whole years 0-120, may be empty
+``suspect_id``      pseudonymised suspect identifier, may be empty
+``outcome_code``    Home Office outcome type (1, 1A, 2-18, 20-22); empty = no outcome yet
+``outcome_date``    date of the outcome; empty exactly when outcome_code is empty
+==================  ==========================================================
+
+Optional columns written by the importers: ``latitude``, ``longitude``,
+``crime_type`` and ``source``.  Any other column is an error.
+
+:func:`load` returns a validated DataFrame with the canonical dtypes plus a
+derived ``bcu`` column.  Every problem found is reported at once in a
+:class:`~vawgstats.errors.DataError` naming the file, the column, up to
+:data:`MAX_ROWS_SHOWN` line numbers with their values, and what was expected.
+Structural checks (reading, columns, parsing) are written here; the rules on
+parsed values (allowed values, ranges, uniqueness, date order) are a pandera
+schema, :func:`record_schema`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import definitions as d
+from .errors import DataError
+from .geography import BCU_CODES, BOROUGH_TO_BCU, BOROUGHS, normalise_borough
+
+#: The canonical columns, in order.
+CANONICAL_COLUMNS: tuple[str, ...] = (
+    "crime_id", "recorded_date", "offence_date", "borough", "lsoa_code",
+    "offence_group", "domestic_abuse", "victim_id", "victim_sex", "victim_age",
+    "suspect_id", "outcome_code", "outcome_date",
+)
+#: Columns the importers may add; accepted and kept when present.
+OPTIONAL_COLUMNS: tuple[str, ...] = ("latitude", "longitude", "crime_type", "source")
+DATE_COLUMNS = ("recorded_date", "offence_date", "outcome_date")
+OPTIONAL_TEXT = ("lsoa_code", "victim_id", "suspect_id", "crime_type", "source")
+#: Earliest plausible dates: recording and outcomes (1990), offences (1920: historic
+#: sexual offences are reported decades later).
+EARLIEST_RECORDED = pd.Timestamp("1990-01-01")
+EARLIEST_OFFENCE = pd.Timestamp("1920-01-01")
+MAX_ROWS_SHOWN = 20
+
+BOROUGH_DTYPE = pd.CategoricalDtype(list(BOROUGHS))
+BCU_DTYPE = pd.CategoricalDtype(list(BCU_CODES))
+OFFENCE_GROUP_DTYPE = pd.CategoricalDtype(list(d.ALLOWED_OFFENCE_GROUPS))
+SEX_DTYPE = pd.CategoricalDtype(list(d.VICTIM_SEXES))
+OUTCOME_DTYPE = pd.CategoricalDtype(list(d.OUTCOME_CODES))
+
+_TRUE = {"true", "t", "1", "yes", "y"}
+_FALSE = {"false", "f", "0", "no", "n"}
+_SEX = {"f": "F", "female": "F", "m": "M", "male": "M", "u": "U", "unknown": "U"}
+
+
+@dataclass
+class Problem:
+    """One broken rule: which column, which rows, what was expected."""
+
+    column: str
+    expected: str
+    rows: list[int]
+    values: list[object]
+    count: int
+
+    def describe(self, row_word: str) -> str:
+        shown = ", ".join(
+            f"{row_word} {row}" + ("" if value is None else f" ({value!r})")
+            for row, value in zip(self.rows[:MAX_ROWS_SHOWN], self.values[:MAX_ROWS_SHOWN])
+        )
+        more = f" and {self.count - MAX_ROWS_SHOWN} more" if self.count > MAX_ROWS_SHOWN else ""
+        plural = "s" if self.count != 1 else ""
+        return f"column '{self.column}': {self.count} row{plural} where {self.expected}: {shown}{more}."
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _row_word_and_offset(fmt: str) -> tuple[str, int]:
+    # CSV: report the line in the file (header is line 1). Parquet: the row number.
+    return ("line", 2) if fmt == "csv" else ("row", 1)
+
+
+def _decode(raw: bytes, path: Path) -> str:
+    if not raw.strip():
+        raise DataError(f"{path}: the file is empty; expected a CSV header line and at least one row.")
+    if b"\x00" in raw[:65536]:
+        raise DataError(f"{path}: this is not a text CSV file (it contains binary data). "
+                        "Export the records as CSV (UTF-8) or Parquet.")
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        controls = sum(1 for ch in text[:65536] if ord(ch) < 32 and ch not in "\r\n\t")
+        if controls:
+            break
+        return text
+    raise DataError(f"{path}: the file is not readable text in UTF-8 or Windows-1252 "
+                    "(it looks like binary or corrupted data). Export it again as CSV (UTF-8).")
+
+
+def _read_bytes(path: Path) -> bytes:
+    name = path.name.lower()
+    try:
+        if name.endswith(".gz"):
+            with gzip.open(path, "rb") as handle:
+                return handle.read()
+        if name.endswith(".zip"):
+            with zipfile.ZipFile(path) as archive:
+                members = [m for m in archive.namelist()
+                           if m.lower().endswith(".csv") and not m.startswith("__MACOSX")]
+                if len(members) != 1:
+                    found = "no CSV file" if not members else f"{len(members)} CSV files ({', '.join(members)})"
+                    raise DataError(f"{path}: the zip archive holds {found}; expected exactly one CSV file.")
+                return archive.read(members[0])
+        return path.read_bytes()
+    except (EOFError, gzip.BadGzipFile, zlib.error, zipfile.BadZipFile, OSError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise DataError(f"{path}: no such file.") from None
+        raise DataError(f"{path}: the file could not be read as {'gzip' if name.endswith('.gz') else 'zip' if name.endswith('.zip') else 'a file'} "
+                        f"({exc.__class__.__name__}: {exc}); it may be truncated or corrupted.") from None
+
+
+def _locate_bad_rows(text: str, width: int) -> list[tuple[int, int]]:
+    import csv
+
+    bad = []
+    try:  # newline="": a lone carriage return is a line break here too, as it is for pyarrow
+        for number, fields in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
+            if number > 1 and fields and len(fields) != width:
+                bad.append((number, len(fields)))
+    except csv.Error:
+        pass  # only locates rows for the message; the caller reports the bad rows regardless
+    return bad
+
+
+def read_csv_text(text: str, path: Path) -> pd.DataFrame:
+    """Parse CSV text with every column as a string; strict on field counts."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    first_line = text.split("\n", 1)[0].strip("\r")
+    header = [h.strip().strip('"') for h in first_line.split(",")]
+    if len(header) == 1:
+        for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "vertical bars")):
+            if sep in first_line:
+                raise DataError(f"{path}: the header is separated by {name}, not commas. "
+                                "Save the file as comma-separated CSV.")
+    bad_rows: list[str] = []
+
+    def on_bad_row(row) -> str:
+        bad_rows.append(row.text)
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_bad_row),
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: pa.string() for name in header}, strings_can_be_null=False),
+        )
+    except pa.ArrowInvalid as exc:
+        raise DataError(f"{path}: the file could not be parsed as CSV ({exc}).") from None
+    if bad_rows:
+        located = _locate_bad_rows(text, len(header))
+        shown = ", ".join(f"line {n} has {k} fields" for n, k in located[:MAX_ROWS_SHOWN])
+        raise DataError(f"{path}: {len(bad_rows)} row(s) do not have the header's {len(header)} fields: "
+                        f"{shown or bad_rows[:3]}. Check for stray commas or a truncated file.")
+    frame = table.to_pandas()
+    if frame.empty:
+        raise DataError(f"{path}: the file has a header but no data rows.")
+    return frame
+
+
+def read_records(path: str | Path) -> tuple[pd.DataFrame, str]:
+    """Read a records file as it is (no validation). Returns the frame and ``"csv"`` or ``"parquet"``."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: no such file.")
+    if path.is_dir():
+        raise DataError(f"{path}: is a folder; expected a CSV or Parquet file of crime records.")
+    if path.suffix.lower() in (".parquet", ".pq"):
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        try:
+            frame = pq.read_table(path).to_pandas()
+        except (pa.ArrowException, OSError) as exc:
+            raise DataError(f"{path}: the file could not be read as Parquet ({exc}).") from None
+        if frame.empty:
+            raise DataError(f"{path}: the Parquet file has no rows.")
+        return frame.reset_index(drop=True), "parquet"
+    return read_csv_text(_decode(_read_bytes(path), path), path), "csv"
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _per_value(series: pd.Series, func) -> pd.Series:
+    """Apply ``func`` to each distinct value once (fast for low-cardinality columns)."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    mapped = [func(value) for value in uniques]
+    lookup = np.array(mapped + [func(None)], dtype=object)
+    return pd.Series(lookup[codes], index=series.index)
+
+
+def _stringify(value: object) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _text(series: pd.Series) -> pd.Series:
+    """Values as stripped strings (``string`` dtype), with missing values as ''."""
+    if pd.api.types.is_string_dtype(series.dtype) or isinstance(series.dtype, pd.StringDtype):
+        return series.astype("string").fillna("").str.strip()
+    return _per_value(series, _stringify).astype("string")
+
+
+def _to_ns(parsed: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Datetimes as datetime64[ns]; values beyond its range (e.g. 9999-12-31) become NaT and are flagged."""
+    beyond = parsed.notna() & ((parsed < pd.Timestamp.min) | (parsed > pd.Timestamp.max))
+    return parsed.mask(beyond).astype("datetime64[ns]"), beyond.astype(bool)
+
+
+def _parse_dates(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(parsed datetimes, mask of non-empty values that could not be parsed)."""
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        if getattr(series.dt, "tz", None) is not None:
+            series = series.dt.tz_localize(None)
+        parsed, beyond = _to_ns(series)
+        return parsed.dt.normalize(), beyond
+    text = _text(series)
+    parsed = pd.to_datetime(text.where(text != ""), format="ISO8601", errors="coerce")
+    bad = (text != "") & parsed.isna()
+    if bad.any():  # one more try for day-first dates (dd/mm/yyyy) as written by spreadsheets
+        retry = pd.to_datetime(text.where(bad), format="%d/%m/%Y", errors="coerce")
+        parsed = parsed.fillna(retry)
+        bad = (text != "") & parsed.isna()
+    parsed, beyond = _to_ns(parsed)
+    return parsed.dt.normalize(), (bad | beyond).astype(bool)
+
+
+def _bool_value(value: object) -> object:
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    text = _stringify(value).lower()
+    return True if text in _TRUE else False if text in _FALSE else None
+
+
+def _parse_bool(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+    value = _per_value(series, _bool_value)
+    bad = value.isna()
+    return value.fillna(False).astype(bool), bad.astype(bool)
+
+
+def _age_value(value: object) -> float:
+    text = _stringify(value)
+    if text == "":
+        return np.nan
+    try:
+        number = float(text)
+    except ValueError:
+        return -1.0  # marks "not a number"
+    return number if number.is_integer() else -1.0
+
+
+def _parse_age(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+    number = _per_value(series, _age_value).astype(float)
+    bad = number.eq(-1.0)
+    return pd.array(number.where(~bad), dtype="Float64").astype("Int16"), bad
+
+
+def _code_value(value: object) -> str:
+    text = _stringify(value).upper()
+    if text.endswith(".0") and text[:-2].isdigit():
+        text = text[:-2]
+    return text.lstrip("0") if text[:1] == "0" and len(text) > 1 else text
+
+
+def _normalise_code(series: pd.Series) -> pd.Series:
+    return _per_value(series, _code_value)
+
+
+def _problem(column: str, expected: str, mask: pd.Series, values: pd.Series, offset: int,
+             show_values: bool = True) -> Problem:
+    index = np.flatnonzero(np.asarray(mask))
+    shown = index[:MAX_ROWS_SHOWN]
+    return Problem(column, expected, [int(i) + offset for i in shown],
+                   [values.iloc[i] if show_values else None for i in shown], len(index))
+
+
+# --------------------------------------------------------------------------- rules (pandera)
+
+
+def record_schema(as_of: pd.Timestamp):
+    """The pandera schema for parsed records: allowed values, ranges, uniqueness, date order."""
+    import pandera.pandas as pa
+
+    last = pd.Timestamp(as_of).normalize()
+
+    def on_or_before(later: str, earlier: str):
+        return lambda df: df[later].isna() | df[earlier].isna() | (df[later] >= df[earlier])
+
+    return pa.DataFrameSchema(
+        {
+            "crime_id": pa.Column(None, [
+                pa.Check(lambda s: s != "", error="crime_id is empty (every crime needs an identifier)"),
+            ], unique=True, report_duplicates="all"),
+            "recorded_date": pa.Column(None, [
+                pa.Check.in_range(EARLIEST_RECORDED, last, error=(
+                    f"recorded_date is outside {EARLIEST_RECORDED.date()} to {last.date()} (as_of)")),
+            ], nullable=True),
+            "offence_date": pa.Column(None, [
+                pa.Check.in_range(EARLIEST_OFFENCE, last, error=(
+                    f"offence_date is outside {EARLIEST_OFFENCE.date()} to {last.date()} (as_of)")),
+            ], nullable=True),
+            "outcome_date": pa.Column(None, [
+                pa.Check.in_range(EARLIEST_RECORDED, last, error=(
+                    f"outcome_date is outside {EARLIEST_RECORDED.date()} to {last.date()} (as_of)")),
+            ], nullable=True),
+            "borough": pa.Column(None, pa.Check.isin(BOROUGHS, error=(
+                "borough is not one of the 32 London boroughs policed by the Met"))),
+            "offence_group": pa.Column(None, pa.Check.isin(d.ALLOWED_OFFENCE_GROUPS, error=(
+                "offence_group is not one of " + ", ".join(d.OFFENCE_GROUPS)))),
+            "victim_sex": pa.Column(None, pa.Check.isin(d.VICTIM_SEXES, error="victim_sex is not F, M or U")),
+            "outcome_code": pa.Column(None, pa.Check.isin(("",) + d.OUTCOME_CODES, error=(
+                "outcome_code is not a Home Office outcome type (1, 1A, 2-18, 20, 21, 22) or empty"))),
+            "victim_age": pa.Column(None, pa.Check.in_range(0, 120, error="victim_age is not 0-120"),
+                                    nullable=True),
+            "lsoa_code": pa.Column(None, pa.Check.str_matches(r"^(E01\d{6})?$", error=(
+                "lsoa_code is not an LSOA code like E01000001 (or empty)"))),
+        },
+        checks=[
+            pa.Check(on_or_before("outcome_date", "recorded_date"), error=(
+                "outcome_date is before recorded_date"), name="outcome_after_recording"),
+            pa.Check(on_or_before("recorded_date", "offence_date"), error=(
+                "offence_date is after recorded_date"), name="offence_before_recording"),
+            pa.Check(lambda df: (df["outcome_code"] == "") | df["outcome_date"].notna(), error=(
+                "outcome_code is given but outcome_date is empty"), name="outcome_code_needs_date"),
+            pa.Check(lambda df: (df["outcome_code"] != "") | df["outcome_date"].isna(), error=(
+                "outcome_date is given but outcome_code is empty"), name="outcome_date_needs_code"),
+        ],
+        strict=False,
+        coerce=False,
+    )
+
+
+#: Row-level rules across columns: their message -> the columns a message shows.
+_FRAME_CHECK_COLUMNS = {
+    "outcome_date is before recorded_date": ("outcome_date", "recorded_date"),
+    "offence_date is after recorded_date": ("offence_date", "recorded_date"),
+    "outcome_code is given but outcome_date is empty": ("outcome_code", "outcome_date"),
+    "outcome_date is given but outcome_code is empty": ("outcome_date", "outcome_code"),
+}
+
+
+def _schema_problems(frame: pd.DataFrame, as_of: pd.Timestamp, offset: int) -> list[Problem]:
+    import pandera.errors
+
+    try:
+        record_schema(as_of).validate(frame, lazy=True)
+    except pandera.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+    else:
+        return []
+    problems = []
+    frame_level = cases["schema_context"].eq("DataFrameSchema")
+    for check, group in cases[frame_level].groupby("check", sort=False):
+        columns = next((cols for text, cols in _FRAME_CHECK_COLUMNS.items() if text == str(check)),
+                       ("recorded_date",))
+        index = _failure_index(group)
+        shown = index[:MAX_ROWS_SHOWN]
+        problems.append(Problem(
+            columns[0], str(check), [i + offset for i in shown],
+            [", ".join(f"{c}={_show(frame[c].iloc[i])}" for c in columns) for i in shown], len(index)))
+    for (column, check), group in cases[~frame_level].groupby(["column", "check"], sort=False):
+        check = str(check)
+        if check == "not_nullable":
+            continue  # empty required values are reported by the parser
+        expected = ("crime_id is not unique (the same identifier appears on more than one row)"
+                    if "unique" in check else check)
+        index = _failure_index(group)
+        shown = index[:MAX_ROWS_SHOWN]
+        problems.append(Problem(str(column), expected, [i + offset for i in shown],
+                                [_show(frame[column].iloc[i]) for i in shown], len(index)))
+    return problems
+
+
+def _failure_index(group: pd.DataFrame) -> list[int]:
+    index = pd.to_numeric(group["index"], errors="coerce").dropna().astype(int)
+    return sorted(set(index.tolist()))
+
+
+def _show(value: object) -> object:
+    if isinstance(value, pd.Timestamp):
+        return str(value.date())
+    if isinstance(value, (np.generic,)):
+        return value.item()
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    return value
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def _check_columns(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    names = [str(c).strip().lstrip("\ufeff").lower() for c in frame.columns]
+    frame = frame.set_axis(names, axis=1)
+    missing = [c for c in CANONICAL_COLUMNS if c not in names]
+    extra = [c for c in names if c not in CANONICAL_COLUMNS + OPTIONAL_COLUMNS]
+    repeated = sorted({c for c in names if names.count(c) > 1})
+    parts = []
+    if missing:
+        parts.append(f"missing column(s): {', '.join(missing)}")
+    if extra:
+        parts.append(f"unexpected column(s): {', '.join(extra)}")
+    if repeated:
+        parts.append(f"repeated column(s): {', '.join(repeated)}")
+    if parts:
+        raise DataError(
+            f"{path}: {'; '.join(parts)}. Expected exactly these columns: {', '.join(CANONICAL_COLUMNS)} "
+            f"(optionally also {', '.join(OPTIONAL_COLUMNS)}).")
+    return frame
+
+
+def parse_records(raw: pd.DataFrame, path: str | Path, fmt: str = "csv",
+                  as_of: object = None) -> pd.DataFrame:
+    """Validate raw records and convert them to the canonical frame (see module docstring)."""
+    path = Path(path)
+    as_of = pd.Timestamp.today().normalize() if as_of is None else pd.Timestamp(as_of).normalize()
+    raw = _check_columns(raw, path).reset_index(drop=True)
+    row_word, offset = _row_word_and_offset(fmt)
+    problems: list[Problem] = []
+
+    parsed: dict[str, pd.Series] = {}
+    for column in DATE_COLUMNS:
+        parsed[column], bad = _parse_dates(raw[column])
+        if column == "recorded_date":
+            bad = bad | _text(raw[column]).eq("")
+        if bad.any():
+            problems.append(_problem(column, f"{column} is not a date (expected YYYY-MM-DD"
+                                     + (", never empty" if column == "recorded_date" else " or empty") + ")",
+                                     bad, _text(raw[column]), offset))
+    parsed["domestic_abuse"], bad = _parse_bool(raw["domestic_abuse"])
+    if bad.any():
+        problems.append(_problem("domestic_abuse", "domestic_abuse is not true/false (also 1/0, yes/no, y/n)",
+                                 bad, _text(raw["domestic_abuse"]), offset))
+    parsed["victim_age"], bad = _parse_age(raw["victim_age"])
+    parsed["victim_age"] = pd.Series(parsed["victim_age"], index=raw.index)
+    if bad.any():
+        problems.append(_problem("victim_age", "victim_age is not a whole number of years (or empty)",
+                                 bad, _text(raw["victim_age"]), offset))
+
+    parsed["borough"] = _per_value(raw["borough"], lambda v: normalise_borough(v) or _stringify(v))
+    parsed["offence_group"] = _per_value(raw["offence_group"], lambda v: _stringify(v).lower())
+    parsed["victim_sex"] = _per_value(raw["victim_sex"],
+                                      lambda v: _SEX.get(_stringify(v).lower(), _stringify(v)))
+    parsed["outcome_code"] = _normalise_code(raw["outcome_code"])
+    for column in ("crime_id", "lsoa_code", "victim_id", "suspect_id"):
+        parsed[column] = _text(raw[column])
+    parsed["lsoa_code"] = parsed["lsoa_code"].str.upper()
+
+    checked = pd.DataFrame(parsed)
+    problems += _schema_problems(checked, as_of, offset)
+    if problems:
+        plural = "s" if len(problems) != 1 else ""
+        lines = "\n".join(f"  - {p.describe(row_word)}" for p in problems)
+        raise DataError(f"{path}: {len(raw)} rows read; {len(problems)} problem{plural} found "
+                        f"(line numbers count the header as line 1), so nothing was loaded:\n{lines}")
+    return _canonical(checked, raw)
+
+
+def _canonical(checked: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame:
+    def optional_text(series: pd.Series) -> pd.Series:
+        return series.astype("string").replace("", pd.NA)
+
+    out = pd.DataFrame({
+        "crime_id": checked["crime_id"].astype("string"),
+        "recorded_date": checked["recorded_date"],
+        "offence_date": checked["offence_date"],
+        "borough": checked["borough"].astype(BOROUGH_DTYPE),
+        "lsoa_code": optional_text(checked["lsoa_code"]),
+        "offence_group": checked["offence_group"].astype(OFFENCE_GROUP_DTYPE),
+        "domestic_abuse": checked["domestic_abuse"].astype(bool),
+        "victim_id": optional_text(checked["victim_id"]),
+        "victim_sex": checked["victim_sex"].astype(SEX_DTYPE),
+        "victim_age": checked["victim_age"],
+        "suspect_id": optional_text(checked["suspect_id"]),
+        "outcome_code": checked["outcome_code"].replace("", pd.NA).astype(OUTCOME_DTYPE),
+        "outcome_date": checked["outcome_date"],
+    })
+    for column in ("latitude", "longitude"):
+        if column in raw:
+            out[column] = pd.to_numeric(_text(raw[column]).replace("", np.nan), errors="coerce")
+    for column in ("crime_type", "source"):
+        if column in raw:
+            out[column] = optional_text(_text(raw[column]))
+    out["bcu"] = out["borough"].map(BOROUGH_TO_BCU).astype(BCU_DTYPE)
+    return out
+
+
+def load(path: str | Path, *, as_of: object = None) -> pd.DataFrame:
+    """Read, validate and return crime records in the canonical form.
+
+    ``path`` is a CSV (``.csv``, ``.csv.gz``, ``.zip`` holding one CSV) or Parquet file
+    following the data contract (module docstring).  ``as_of`` (default: today)
+    is the extraction date: no date may lie after it.  Returns the canonical
+    columns plus ``bcu``; raises :class:`~vawgstats.errors.DataError` naming the
+    file, column and rows of every problem, and loads nothing if there is any.
+    """
+    raw, fmt = read_records(path)
+    return parse_records(raw, path, fmt, as_of=as_of)
+
+
+def validate(path: str | Path, *, as_of: object = None) -> pd.DataFrame:
+    """Same as :func:`load`; named for the CLI's ``validate`` command."""
+    return load(path, as_of=as_of)
+
+
+def write_records(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write canonical records as Parquet (``.parquet``) or CSV (anything else), without ``bcu``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    columns = [c for c in CANONICAL_COLUMNS + OPTIONAL_COLUMNS if c in frame.columns]
+    out = frame[columns]
+    if path.suffix.lower() in (".parquet", ".pq"):
+        out.to_parquet(path, index=False)
+    else:
+        text = out.copy()
+        for column in DATE_COLUMNS:
+            text[column] = text[column].dt.strftime("%Y-%m-%d")
+        text.to_csv(path, index=False, date_format="%Y-%m-%d")
+    return path
+

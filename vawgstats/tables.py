@@ -1,0 +1,499 @@
+"""Report tables: formatted, suppressed for the public edition, written as Markdown.
+
+Every function takes prepared tables (see :mod:`vawgstats.prepare`) and returns
+a DataFrame of display strings; :func:`markdown` turns it into a pipe table
+with a Quarto caption and label.  Markdown rather than HTML keeps Quarto's
+output free of CDN scripts (see QUARTO.md) and prints cleanly.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from . import definitions as d
+from .geography import BCU_BY_CODE
+from .suppression import RATE_NOT_SHOWN, count_text, rate_hidden
+
+METRIC_LABELS = {
+    "volume": "In-scope VAWG crimes recorded",
+    "rate_per_1000": "Rate per 1,000 women and girls (annualised)",
+    "charge_rate": "Charge/summons rate",
+    "positive_outcome_rate": "Positive outcome rate",
+    "sanction_detection_rate": "Sanction detection rate",
+    "repeat_victimisation_rate": "Repeat victimisation rate",
+    "median_days_to_charge": "Median days from recording to charge",
+}
+MEASURE_LABELS = {
+    "charge_rate": "Charged/summonsed",
+    "positive_outcome_rate": "Positive outcome",
+    "evidential_difficulties_no_suspect_victim_unsupportive": "Evidential difficulties (14)",
+    "evidential_difficulties_suspect_victim_supports": "Evidential difficulties, victim supports (15)",
+    "evidential_difficulties_suspect_victim_unsupportive": "Victim does not support (16)",
+    "evidential_difficulties_all": "All evidential difficulties (14-16)",
+    "no_suspect_identified": "No suspect identified (18)",
+    "pending": "No outcome yet",
+}
+
+
+def _missing(value) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def pct(value, decimals: int = 1) -> str:
+    """A proportion as a percentage, e.g. 0.0423 -> "4.2%"."""
+    return "–" if _missing(value) else f"{100 * float(value):.{decimals}f}%"
+
+
+def interval(low, high, percent: bool = True, decimals: int = 1) -> str:
+    """An interval, e.g. "3.8% to 4.6%"."""
+    if _missing(low) or _missing(high):
+        return "–"
+    if percent:
+        return f"{pct(low, decimals)} to {pct(high, decimals)}"
+    return f"{float(low):,.{decimals}f} to {float(high):,.{decimals}f}"
+
+
+def rate_text(rate, numerator, denominator, edition: str) -> str:
+    """A rate for display, hidden in the public edition when its counts are small."""
+    if rate_hidden(numerator, denominator, edition):
+        return RATE_NOT_SHOWN
+    return pct(rate)
+
+
+def markdown(table: pd.DataFrame, caption: str, label: str) -> str:
+    """A Markdown pipe table with a Quarto caption and cross-reference label."""
+    body = table.to_markdown(index=False, disable_numparse=True)
+    return f"{body}\n\n: {caption} {{#{label}}}\n"
+
+
+def _change_text(row: pd.Series, prefix: str, percent: bool, edition: str) -> str:
+    value = row.get(f"{prefix}_value")
+    flag = row.get(f"{prefix}_flag")
+    if _missing(value) or _missing(flag) or flag == "not comparable":
+        return "not comparable"
+    if percent and rate_hidden(row.get(f"{prefix}_numerator"), row.get(f"{prefix}_denominator"), edition):
+        return f"{flag} (earlier rate {RATE_NOT_SHOWN})"
+    if not percent and rate_hidden(value, value, edition):
+        return f"{flag} (from <10)"
+    shown = pct(value) if percent else f"{float(value):,.0f}"
+    p_value = row.get(f"{prefix}_p")
+    p_text = "" if _missing(p_value) else f", p={float(p_value):.3f}" if p_value >= 0.001 else ", p<0.001"
+    return f"{flag} (from {shown}{p_text})"
+
+
+def _headline_cells(row: pd.Series, edition: str, metric: str) -> dict[str, str]:
+    if metric == "volume":
+        return {"value": count_text(row["numerator"], edition), "interval": "", "counts": ""}
+    if metric == "median_days_to_charge":
+        hidden = rate_hidden(row["numerator"], row["numerator"], edition)
+        value = "not shown (<10 charges)" if hidden else (
+            "–" if _missing(row["value"]) else f"{float(row['value']):.0f} days")
+        iqr = "" if hidden or _missing(row["ci_low"]) else (
+            f"IQR {float(row['ci_low']):.0f} to {float(row['ci_high']):.0f}")
+        return {"value": value, "interval": iqr, "counts": f"{count_text(row['numerator'], edition)} charged"}
+    hidden = rate_hidden(row["numerator"], row["denominator"], edition)
+    return {
+        "value": RATE_NOT_SHOWN if hidden else pct(row["value"]),
+        "interval": "" if hidden else interval(row["ci_low"], row["ci_high"]),
+        "counts": f"{count_text(row['numerator'], edition)} of {count_text(row['denominator'], edition)}",
+    }
+
+
+def headline(headline_table: pd.DataFrame, unit: str, edition: str) -> pd.DataFrame:
+    """The headline table for a unit: value, 95% interval, counts, changes, and London."""
+    mine = headline_table[headline_table["unit"] == unit].set_index("metric")
+    london = headline_table[headline_table["unit_type"] == "london"].set_index("metric")
+    rows = []
+    order = ["volume", "rate_per_1000", "charge_rate", "positive_outcome_rate", "sanction_detection_rate",
+             "repeat_victimisation_rate", "median_days_to_charge"]
+    for metric in order:
+        source = "volume" if metric == "rate_per_1000" else metric
+        if source not in mine.index:
+            continue
+        row, ref = mine.loc[source], london.loc[source]
+        if metric == "rate_per_1000":
+            cells = {"value": f"{float(row['per_year_per_1000']):.1f}",
+                     "interval": interval(row["ci_low"] * 12 / _months(row), row["ci_high"] * 12 / _months(row),
+                                          percent=False),
+                     "counts": f"{count_text(row['numerator'], edition)} crimes; "
+                               f"{count_text(row['denominator'], edition)} women and girls"}
+            london_text = f"{float(ref['per_year_per_1000']):.1f}"
+            previous = year = "see crimes recorded"
+        else:
+            cells = _headline_cells(row, edition, metric)
+            london_text = _headline_cells(ref, "restricted", metric)["value"]
+            percent = metric != "volume" and metric != "median_days_to_charge"
+            if metric == "median_days_to_charge":
+                previous = year = "–"
+            else:
+                previous = _change_text(row, "previous", percent, edition)
+                year = _change_text(row, "year", percent, edition)
+        rows.append({"Measure": METRIC_LABELS[metric], "Value": cells["value"],
+                     "95% interval": cells["interval"], "Counts": cells["counts"],
+                     "Change on previous period": previous, "Change on a year earlier": year,
+                     "London": london_text})
+    return pd.DataFrame(rows)
+
+
+def _months(row: pd.Series) -> float:
+    value, per_year = float(row["value"]), float(row["per_year_per_1000"])
+    return 12.0 * value / per_year if per_year else 12.0
+
+
+def boroughs(headline_table: pd.DataFrame, bcu: str, edition: str) -> pd.DataFrame:
+    """One row per borough of a BCU: crimes, rate per 1,000, and the three outcome rates."""
+    rows = []
+    for borough in BCU_BY_CODE[bcu].boroughs:
+        mine = headline_table[(headline_table["unit_type"] == "borough") & (headline_table["unit"] == borough)]
+        mine = mine.set_index("metric")
+        volume = mine.loc["volume"]
+        row = {"Borough": borough, "Crimes": count_text(volume["numerator"], edition),
+               "Per 1,000 women and girls (annualised)": f"{float(volume['per_year_per_1000']):.1f}"}
+        for metric in ("charge_rate", "positive_outcome_rate", "repeat_victimisation_rate"):
+            m = mine.loc[metric]
+            hidden = rate_hidden(m["numerator"], m["denominator"], edition)
+            row[METRIC_LABELS[metric]] = RATE_NOT_SHOWN if hidden else (
+                f"{pct(m['value'])} ({interval(m['ci_low'], m['ci_high'])})")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def funnel_positions(funnel_table: pd.DataFrame, unit: str, edition: str) -> pd.DataFrame:
+    """Where a unit sits in each funnel plot, in words."""
+    rows = []
+    for metric in ("charge_rate", "positive_outcome_rate", "sanction_detection_rate", "repeat_victimisation_rate"):
+        row = funnel_table[(funnel_table["metric"] == metric) & (funnel_table["unit"] == unit)]
+        if row.empty:
+            continue
+        row = row.iloc[0]
+        hidden = rate_hidden(row["numerator"], row["denominator"], edition)
+        rows.append({"Measure": METRIC_LABELS[metric],
+                     "This unit": RATE_NOT_SHOWN if hidden else pct(row["rate"]),
+                     "London": pct(row["london_rate"]),
+                     "Position against London": row["position"]})
+    return pd.DataFrame(rows)
+
+
+def offence_outcomes(table: pd.DataFrame, unit: str, edition: str) -> pd.DataFrame:
+    """Outcomes and attrition by offence type for a unit: one row per measure, one column per type."""
+    mine = table[table["unit"] == unit]
+    types = list(d.REPORT_OFFENCE_GROUPS)
+    rows = []
+    crimes = {t: mine[(mine["offence_type"] == t) & (mine["measure"] == "charge_rate")]["denominator"] for t in types}
+    rows.append({"Measure": "In-scope crimes recorded",
+                 **{t: count_text(crimes[t].iloc[0] if len(crimes[t]) else None, edition) for t in types}})
+    for measure, label in MEASURE_LABELS.items():
+        row = {"Measure": label}
+        for offence_type in types:
+            cell = mine[(mine["offence_type"] == offence_type) & (mine["measure"] == measure)]
+            if cell.empty:
+                row[offence_type] = "–"
+                continue
+            cell = cell.iloc[0]
+            row[offence_type] = rate_text(cell["rate"], cell["numerator"], cell["denominator"], edition)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def repeat(table: pd.DataFrame, unit: str, edition: str) -> pd.DataFrame:
+    """Repeat victimisation for a unit: all victims, domestic abuse, not domestic abuse."""
+    mine = table[table["unit"] == unit]
+    rows = []
+    for victims in ("all", "domestic abuse", "not domestic abuse"):
+        row = mine[mine["victims"] == victims]
+        if row.empty:
+            continue
+        row = row.iloc[0]
+        hidden = rate_hidden(row["numerator"], row["denominator"], edition)
+        rows.append({
+            "Victims": victims.capitalize(),
+            "Victims with a crime in the period": count_text(row["denominator"], edition),
+            "Victimised again within the window": count_text(row["numerator"], edition),
+            "Repeat victimisation rate": RATE_NOT_SHOWN if hidden else pct(row["rate"]),
+            "95% interval": "" if hidden else interval(row["ci_low"], row["ci_high"]),
+            "Crimes without a victim ID (excluded)": count_text(row.get("crimes_without_victim_id"), edition),
+        })
+    return pd.DataFrame(rows)
+
+
+def repeat_suspects(table: pd.DataFrame, unit: str, edition: str) -> pd.DataFrame:
+    """Counts of repeat suspects (never identifiers)."""
+    row = table[(table["unit"] == unit) & (table["victims"] == "all")].iloc[0]
+    hidden = rate_hidden(row["suspect_numerator"], row["suspect_denominator"], edition)
+    return pd.DataFrame([{
+        "Suspects with an in-scope crime in the 12 months to the period end":
+            count_text(row["suspect_denominator"], edition),
+        "Of whom suspected of 2 or more": count_text(row["suspect_numerator"], edition),
+        "Share": RATE_NOT_SHOWN if hidden else pct(row["suspect_rate"]),
+    }])
+
+
+def places(table: pd.DataFrame, bcu: str, edition: str) -> pd.DataFrame:
+    """The busiest LSOAs of a BCU (counts suppressed in the public edition)."""
+    mine = table[table["bcu"] == bcu].sort_values("rank")
+    return pd.DataFrame({
+        "Rank": mine["rank"].astype(int).astype(str),
+        "LSOA": mine["lsoa_code"], "Borough": mine["borough"],
+        "In-scope crimes": [count_text(c, edition) for c in mine["crimes"]],
+        # a share of a known total would give a suppressed count back, so it is hidden with it
+        "Share of the BCU's located crimes": [RATE_NOT_SHOWN if rate_hidden(c, c, edition) else pct(s)
+                                              for c, s in zip(mine["crimes"], mine["share"])],
+    })
+
+
+def quality(table: pd.DataFrame, units: list[str], edition: str) -> pd.DataFrame:
+    """Data-quality counts for the given units."""
+    rows = []
+    for unit in units:
+        row = table[table["unit"] == unit].iloc[0]
+        scope = row["in_scope"]
+        rows.append({
+            "Area": unit if unit not in BCU_BY_CODE else f"{BCU_BY_CODE[unit].name} ({unit})",
+            "Records recorded in the period": count_text(row["records"], edition),
+            "In VAWG scope": count_text(scope, edition),
+            "No outcome yet": f"{count_text(row['pending'], edition)} ({rate_text(row['pending'] / scope if scope else float('nan'), row['pending'], scope, edition)})",
+            "No victim ID": count_text(row["missing_victim_id"], edition),
+            "No LSOA": count_text(row["missing_lsoa"], edition),
+            "Outside London": count_text(row["outside_london"], edition),
+        })
+    return pd.DataFrame(rows)
+
+
+def _bcu_link(code: str, linked: list[str] | None) -> str:
+    label = f"{BCU_BY_CODE[code].name} ({code})"
+    return f"[{label}](bcu-{code}.html)" if linked is None or code in linked else label
+
+
+def report_links(names: dict[str, str], linked: list[str]) -> str:
+    """A list of the BCU reports, linked where the report exists in this output."""
+    return "\n".join(f"- {_bcu_link(code, linked)}" + ("" if code in linked else " (not rendered in this run)")
+                     for code in names) + "\n"
+
+
+def league(headline_table: pd.DataFrame, metric: str, edition: str, linked: list[str] | None = None) -> pd.DataFrame:
+    """All 12 BCUs ranked on a metric, with intervals and change on the previous period.
+
+    BCU names link to their reports when ``linked`` is None (all) or contains the code.
+    """
+    rows = headline_table[(headline_table["unit_type"] == "bcu") & (headline_table["metric"] == metric)]
+    rows = rows.sort_values("value", ascending=False, na_position="last")
+    out = []
+    for rank, (_, row) in enumerate(rows.iterrows(), start=1):
+        hidden = rate_hidden(row["numerator"], row["denominator"], edition)
+        out.append({
+            "Rank": str(rank), "BCU": _bcu_link(row["unit"], linked),
+            METRIC_LABELS[metric]: RATE_NOT_SHOWN if hidden else pct(row["value"]),
+            "95% interval": "" if hidden else interval(row["ci_low"], row["ci_high"]),
+            "Counts": f"{count_text(row['numerator'], edition)} of {count_text(row['denominator'], edition)}",
+            "Change on previous period": _change_text(row, "previous", True, edition),
+        })
+    return pd.DataFrame(out)
+
+
+def code_sets() -> pd.DataFrame:
+    """The outcome code sets used, for the methods appendix."""
+    rows = [
+        ("Charge/summons", d.CHARGE_CODES),
+        ("Positive outcome (detection)", d.POSITIVE_OUTCOME_CODES),
+        ("Sanction detection (Met definition)", d.SANCTION_DETECTION_CODES),
+        *((MEASURE_LABELS[name], codes) for name, codes in d.ATTRITION_CODES.items()),
+        ("No suspect identified", d.NO_SUSPECT_CODES),
+    ]
+    return pd.DataFrame([{"Measure": label, "Home Office outcome types": d.code_set_text(codes),
+                          "Meaning": "; ".join(d.OUTCOME_LABELS[c] for c in d.OUTCOME_CODES if c in codes)}
+                         for label, codes in rows])
+
+
+# --------------------------------------------------------------------------- narrative blocks
+
+SYNTHETIC_BANNER = (
+    "**SYNTHETIC DATA — NOT REAL CRIMES.** Every figure in this report comes from the "
+    "package's synthetic London, generated to have a realistic shape. It says nothing about "
+    "any real BCU, borough, victim or suspect."
+)
+POLICEUK_NOTE = (
+    "**Open data proxy.** These records come from police.uk, which has no victim sex or domestic "
+    "abuse flag: VAWG scope is approximated by the crime type 'Violence and sexual offences', "
+    "which also includes violence against men and boys."
+)
+
+
+def header(manifest: dict, *, title: str, areas: str, edition: str) -> str:
+    """The report header: area, period, edition, data date, and the synthetic banner where due."""
+    lines = [
+        f"Area: {areas}  ",
+        f"Period: {manifest['period_label']} (recorded {manifest['start']} to {manifest['end']})  ",
+        f"Edition: **{edition}**{' — not for publication' if edition == 'restricted' else ''}  ",
+        f"Data as at: {manifest['as_of']}",
+    ]
+    blocks = ["\n".join(lines)]
+    if manifest.get("synthetic"):
+        blocks.append(f"> {SYNTHETIC_BANNER}")
+    if manifest.get("policeuk_proxy"):
+        blocks.append(f"> {POLICEUK_NOTE}")
+    if edition == "public":
+        from .suppression import SUPPRESSION_STATEMENT
+
+        blocks.append(f"*{SUPPRESSION_STATEMENT}*")
+    return "\n\n".join(blocks) + "\n"
+
+
+def summary(headline_table: pd.DataFrame, funnel_table: pd.DataFrame, unit: str, name: str,
+            edition: str) -> str:
+    """A few plain sentences on the headline measures, all read from the prepared tables."""
+    mine = headline_table[headline_table["unit"] == unit].set_index("metric")
+    london = headline_table[headline_table["unit_type"] == "london"].set_index("metric")
+    sentences = []
+    volume = mine.loc["volume"]
+    sentences.append(
+        f"{name} recorded {count_text(volume['numerator'], edition)} crimes in VAWG scope in the period, "
+        f"{float(volume['per_year_per_1000']):.1f} a year per 1,000 women and girls "
+        f"(London: {float(london.loc['volume', 'per_year_per_1000']):.1f}); "
+        f"compared with a year earlier: {_flag_only(volume, 'year')}.")
+    for metric in ("charge_rate", "positive_outcome_rate", "repeat_victimisation_rate"):
+        row = mine.loc[metric]
+        label = METRIC_LABELS[metric].lower()
+        if rate_hidden(row["numerator"], row["denominator"], edition):
+            sentences.append(f"The {label} is not shown because its counts are below 10.")
+            continue
+        position = funnel_table[(funnel_table["metric"] == metric) & (funnel_table["unit"] == unit)]
+        where = f"; against London it is {position['position'].iloc[0]}" if not position.empty else ""
+        sentences.append(
+            f"The {label} was {pct(row['value'])} (95% interval {interval(row['ci_low'], row['ci_high'])}), "
+            f"London {pct(london.loc[metric, 'value'])}; on the previous period: {_flag_only(row, 'previous')}"
+            f"{where}.")
+    return " ".join(sentences) + "\n"
+
+
+def _flag_only(row: pd.Series, prefix: str) -> str:
+    flag = row.get(f"{prefix}_flag")
+    return "not comparable" if _missing(flag) else str(flag)
+
+
+def provenance(manifest: dict, *, parameters: dict, render_time: str | None) -> str:
+    """The provenance footer: data file hash, rows, period, as-of date, version, parameters."""
+    shown = ", ".join(f"{key}={value}" for key, value in sorted(parameters.items()))
+    return (
+        f"Data file: `{manifest['data_file']}` (SHA-256 `{manifest['data_sha256']}`), "
+        f"{manifest['rows']:,} records, recorded {manifest['first_recorded']} to {manifest['last_recorded']}.  \n"
+        f"Period: {manifest['start']} to {manifest['end']}. Data as at: {manifest['as_of']}.  \n"
+        f"vawgstats version {manifest['version']}; prepared tables {manifest['key']}.  \n"
+        f"Parameters: {shown}.  \n"
+        f"Rendered: {render_time or 'not recorded'}.\n"
+    )
+
+
+# --------------------------------------------------------------------------- chart text (alt, notes)
+
+PENDING_NOTE = (
+    "Charge rates use the cohort method: recent months are low partly because many of their "
+    "investigations have not finished yet (shaded where more than a quarter are still pending)."
+)
+
+
+def pending_from(quality_table: pd.DataFrame, monthly_table: pd.DataFrame, unit: str) -> str | None:
+    """The first month from which the monthly charge rate is shaded as 'outcomes pending'.
+
+    Uses the share of crimes with no outcome: the months after the period's last month
+    are not in the quality table, so this reads the monthly table's own counts.
+    """
+    mine = monthly_table[monthly_table["unit"] == unit].sort_values("month")
+    if "pending" not in mine.columns or mine.empty:
+        return None
+    share = mine["pending"] / mine["crimes"].where(mine["crimes"] > 0)
+    late = mine.loc[share > 0.25, "month"]
+    return str(late.iloc[0]) if not late.empty else None
+
+
+def _value(value: float, percent: bool) -> str:
+    return pct(value) if percent else f"{value:,.0f}"
+
+
+def xmr_alt_text(series: pd.DataFrame, signals: pd.DataFrame, what: str, name: str, percent: bool) -> str:
+    """Alt text for an XmR chart: range, mean, limits and number of signals, in words."""
+    column = "rate" if percent else "crimes"
+    values = series[column].astype(float)
+    if values.dropna().empty:
+        return f"No monthly {what} to chart for {name}."
+    return (f"Monthly {what} for {name} from {series['month'].iloc[0]} to {series['month'].iloc[-1]}: "
+            f"lowest {_value(values.min(), percent)}, highest {_value(values.max(), percent)}, mean "
+            f"{_value(float(signals['centre'].iloc[0]), percent)}, control limits "
+            f"{_value(float(signals['lcl'].iloc[0]), percent)} to {_value(float(signals['ucl'].iloc[0]), percent)}; "
+            f"{int(signals['signal'].sum())} months flagged as signals.")
+
+
+def signals_sentence(series: pd.DataFrame, signals: pd.DataFrame, what: str, percent: bool) -> str:
+    """One sentence naming the months that meet an SPC signal rule."""
+    flagged = series["month"].to_numpy()[signals["signal"].to_numpy(dtype=bool)]
+    if len(flagged) == 0:
+        return f"No month's {what} meets a signal rule: the variation is consistent with chance."
+    months = ", ".join(pd.Period(m).strftime("%b %Y") for m in flagged)
+    return f"Months whose {what} meets a signal rule: {months}."
+
+
+def funnel_alt_text(rows: pd.DataFrame, unit: str | None, what: str) -> str:
+    """Alt text for a funnel plot: London's rate and which units lie outside the limits."""
+    if rows.empty:
+        return f"Funnel plot of the {what}: no data."
+    outside = rows[~rows["position"].eq("within limits")]
+    listed = "; ".join(f"{r.unit} {r.position}" for r in outside.itertuples()) or "none"
+    mine = rows[rows["unit"] == unit]
+    own = f" {unit} is {mine['position'].iloc[0]}." if unit and not mine.empty else ""
+    return (f"Funnel plot of the {what} for {len(rows)} units against London's "
+            f"{pct(rows['london_rate'].iloc[0])}. Outside the 95% limits: {listed}.{own}")
+
+
+def map_alt_text(rates: pd.DataFrame, highlight: list[str]) -> str:
+    """Alt text for the borough map: highest and lowest boroughs and the highlighted ones."""
+    ordered = rates.sort_values("per_year_per_1000", ascending=False)
+    top = ", ".join(f"{r.borough} {r.per_year_per_1000:.1f}" for r in ordered.head(3).itertuples())
+    low = ", ".join(f"{r.borough} {r.per_year_per_1000:.1f}" for r in ordered.tail(3).itertuples())
+    mine = rates[rates["borough"].isin(highlight)]
+    own = "; ".join(f"{r.borough} {r.per_year_per_1000:.1f}" for r in mine.itertuples())
+    return (f"Map of London's 32 boroughs shaded by in-scope crimes per 1,000 women and girls a year. "
+            f"Highest: {top}. Lowest: {low}." + (f" This BCU: {own}." if own else ""))
+
+
+def multiples_alt_text(monthly_table: pd.DataFrame, names: dict[str, str], value: str) -> str:
+    """Alt text for small multiples: each unit's latest and mean monthly value."""
+    parts = []
+    for unit, group in monthly_table.groupby("unit", sort=True):
+        series = group.sort_values("month")[value].astype(float)
+        percent = value == "rate"
+        parts.append(f"{names.get(unit, unit)} mean {_value(series.mean(), percent)}")
+    return "Small multiples, one panel per BCU: " + "; ".join(parts) + "."
+
+
+def interval_rows(headline_table: pd.DataFrame, metric: str, names: dict[str, str], edition: str) -> pd.DataFrame:
+    """Rows for a dot-and-interval chart of BCUs (rates hidden where suppression applies)."""
+    rows = headline_table[(headline_table["unit_type"] == "bcu") & (headline_table["metric"] == metric)].copy()
+    keep = [not rate_hidden(n, dd, edition) for n, dd in zip(rows["numerator"], rows["denominator"])]
+    rows = rows[keep]
+    rows["label"] = rows["unit"].map(lambda code: f"{names.get(code, code)} ({code})")
+    return rows.rename(columns={"value": "rate"})[["unit", "label", "rate", "ci_low", "ci_high"]]
+
+
+def london_value(headline_table: pd.DataFrame, metric: str) -> float:
+    """London's value of a headline metric."""
+    row = headline_table[(headline_table["unit_type"] == "london") & (headline_table["metric"] == metric)]
+    return float(row["value"].iloc[0])
+
+
+def interval_alt_text(rows: pd.DataFrame, what: str) -> str:
+    """Alt text for a dot-and-interval chart."""
+    ordered = rows.sort_values("rate", ascending=False)
+    listed = "; ".join(f"{r.label} {pct(r.rate)} ({pct(r.ci_low)} to {pct(r.ci_high)})" for r in ordered.itertuples())
+    return f"The {what} of each BCU with its 95% interval, highest first: {listed}."
+
+
+def places_section(places_table: pd.DataFrame, manifest: dict, bcu: str, edition: str) -> str:
+    """The hotspot table of LSOAs, or a sentence saying why there is none."""
+    if not manifest.get("has_lsoa"):
+        return ("The data have no locations (no LSOA codes or coordinates), so no hotspot map or table "
+                "can be drawn for this period.\n")
+    rows = places(places_table, bcu, edition)
+    if rows.empty:
+        return "No in-scope crimes in this BCU have a recorded LSOA in the period.\n"
+    return markdown(rows, "The ten LSOAs with most in-scope crimes recorded in the period", "tbl-places")
