@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
-from statsmodels.stats.proportion import proportion_confint
+
+# scipy and statsmodels are imported inside the functions that use them: the report
+# notebooks need only the SPC functions, and these imports take about a second.
 
 #: Significance level of :func:`compare_proportions` and :func:`compare_counts`.
 ALPHA = 0.05
@@ -68,6 +69,8 @@ def wilson_interval(numerator, denominator, confidence: float = 0.95):
     low = np.full(k.shape, np.nan)
     high = np.full(k.shape, np.nan)
     if valid.any():
+        from statsmodels.stats.proportion import proportion_confint
+
         lo, hi = proportion_confint(k[valid], n[valid], alpha=1 - confidence, method="wilson")
         p_hat = k[valid] / n[valid]
         # The interval contains the estimate (and reaches 0 or 1 at k = 0 or n); enforce it
@@ -86,6 +89,8 @@ def poisson_interval(count, confidence: float = 0.95):
     scalar = _is_scalar(count)
     k = np.atleast_1d(np.asarray(count, dtype=float))
     alpha = 1 - confidence
+    from scipy import stats as sps
+
     with np.errstate(invalid="ignore"):
         low = np.where(k > 0, sps.chi2.ppf(alpha / 2, 2 * np.maximum(k, 1)) / 2, 0.0)
         high = sps.chi2.ppf(1 - alpha / 2, 2 * k + 2) / 2
@@ -141,6 +146,7 @@ def compare_proportions(k1, n1, k2, n2) -> dict:
     Scalars in, scalars out; arrays in (same shape), arrays out.  A numerator
     outside 0..denominator is a ValueError.
     """
+    from scipy import stats as sps
     from statsmodels.stats.proportion import test_proportions_2indep
 
     scalar = _is_scalar(k1, n1, k2, n2)
@@ -182,6 +188,8 @@ def compare_counts(c1, c2, exposure1: float = 1.0, exposure2: float = 1.0) -> di
     with ``scipy.stats.binom``.  Same result shape and flags as
     :func:`compare_proportions`; "not comparable" when both counts are 0.
     """
+    from scipy import stats as sps
+
     scalar = _is_scalar(c1, c2)
     c1, c2 = np.broadcast_arrays(np.atleast_1d(np.asarray(c1, dtype=np.int64)),
                                  np.atleast_1d(np.asarray(c2, dtype=np.int64)))
@@ -214,6 +222,8 @@ def _binomial_limits(n: np.ndarray, target: np.ndarray, p: np.ndarray) -> np.nda
     # discrete steps: r = smallest count with F(r) >= p, then
     # alpha = (F(r) - p) / (F(r) - F(r - 1)) and limit = (r - alpha) / n.
     # Broadcasts: n and target are (units,), p is (limits, 1).
+    from scipy import stats as sps
+
     r = sps.binom.ppf(p, n, target)
     above = sps.binom.cdf(r, n, target)
     step = sps.binom.pmf(r, n, target)
