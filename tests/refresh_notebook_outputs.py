@@ -44,6 +44,6 @@ def _execute(notebook, path: Path) -> None:
 
 
 if __name__ == "__main__":
-    for name in sys.argv[1:] or ["bcu_report.ipynb", "london_overview.ipynb"]:
+    for name in sys.argv[1:] or sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb")):
         refresh(ROOT / "notebooks" / name)
         print(f"refreshed {name}")

@@ -156,3 +156,51 @@ def test_params_bad_bcu_exits_2(workspace):
     root, data = workspace
     result = run_cli("render", "--bcu", "XX", "--data", str(data), "--out", "x", cwd=root)
     assert result.returncode == 2 and "Unknown BCU 'XX'" in result.stderr
+
+
+# ----------------------------------------------------------------------------- open data
+
+OPEN_COUNTS = Path(__file__).parent / "data" / "real" / "mps_vawg_counts_2021-07_to_2022-12.csv.gz"
+OPEN_SECTIONS = ("Summary", "Headline figures", "Trends", "Boroughs", "Compared with London",
+                 "Outcomes and repeat victimisation", "Where crimes happen", "Data quality",
+                 "Methods and definitions", "Provenance")
+
+
+def test_open_data_render_from_the_published_counts(tmp_path):
+    """The open-data edition from real MPS VAWG dashboard counts: every section the data support."""
+    from vawgstats import open_data
+    from vawgstats.counts import load_counts
+    from vawgstats.periods import as_period
+
+    result = run_cli("render", "--bcu", "NA", "--data", str(OPEN_COUNTS), "--start", "2022-07", "--end",
+                     "2022-12", "--out", "out", "--build", "build", "--renderer", "nbconvert", "-j", "2",
+                     cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = tmp_path / "out"
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
+        "bcu-NA.html", "index.html", "london.html"]
+    html = (out / "bcu-NA.html").read_text(encoding="utf-8")
+    for section in OPEN_SECTIONS:
+        assert re.search(f">({section})<", html), section
+    assert "SYNTHETIC DATA" not in html and "open data" in html
+    assert "Charge/summons rate" not in html and "one row per crime" in html   # absent, and says why
+    assert html.count("<img") >= 4 and "Wards with most VAWG offences" in html   # 2 XmR, funnel, map
+    headline = open_data.headline_table(load_counts(OPEN_COUNTS), as_period("2022-07", "2022-12"))
+    row = headline[(headline["unit"] == "NA") & (headline["metric"] == "offences")].iloc[0]
+    section = html[html.index(">Headline figures<"):html.index(">Trends<")]
+    assert f">{int(row['numerator']):,}<" in section and f">{row['per_year_per_1000']:.1f}<" in section
+    london = (out / "london.html").read_text(encoding="utf-8")
+    for heading in ("League table", "Funnel plots", "Offences and victims across London"):
+        assert f">{heading}<" in london
+    assert "Aged 20 to 29 years" in london and 'href="bcu-NA.html"' in london
+    audit = run_cli("audit", "out", cwd=tmp_path)
+    assert audit.returncode == 0, audit.stdout + audit.stderr
+
+
+def test_recorded_crime_counts_alone_exit_2(tmp_path):
+    counts = pd.read_csv(OPEN_COUNTS, dtype=str, keep_default_na=False)
+    only = counts[counts["source"] == "mps_vawg_victims_age_group"]
+    only.to_csv(tmp_path / "ages.csv", index=False)
+    result = run_cli("render", "--all", "--data", "ages.csv", "--out", "out", cwd=tmp_path)
+    assert result.returncode == 2 and "ages.csv" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

@@ -90,10 +90,13 @@ def xmr_chart(months: list[str], values: list[float], *, title: str, ylabel: str
     return fig, signals
 
 
-def funnel_plot(table: pd.DataFrame, *, highlight: str | None, title: str, xlabel: str, ylabel: str):
+def funnel_plot(table: pd.DataFrame, *, highlight: str | None, title: str, xlabel: str, ylabel: str,
+                scale: float = 100.0, unit: str = "%"):
     """Funnel plot: each unit's rate against its denominator, with 95% and 99.8% limits.
 
     ``table`` is one metric's rows of the prepared ``funnel`` table for one level.
+    Rates are proportions, drawn times ``scale`` (100: percentages; 1,000: per
+    1,000) and labelled with ``unit``.
     """
     table = table.dropna(subset=["rate"]).sort_values("denominator")
     fig, ax = plt.subplots(figsize=(7, 4))
@@ -107,22 +110,22 @@ def funnel_plot(table: pd.DataFrame, *, highlight: str | None, title: str, xlabe
     curve = limits(grid, float(table["london_rate"].iloc[0]))
     for upper, lower, style, label in (("upper_998", "lower_998", "--", "99.8% limits"),
                                        ("upper_95", "lower_95", ":", "95% limits")):
-        ax.plot(grid, curve[upper] * 100, color=DARK_GREY, linestyle=style, linewidth=1.1, label=label)
-        ax.plot(grid, curve[lower] * 100, color=DARK_GREY, linestyle=style, linewidth=1.1)
-    ax.axhline(table["london_rate"].iloc[0] * 100, color=DARK_GREY, linewidth=1, label="London")
+        ax.plot(grid, curve[upper] * scale, color=DARK_GREY, linestyle=style, linewidth=1.1, label=label)
+        ax.plot(grid, curve[lower] * scale, color=DARK_GREY, linestyle=style, linewidth=1.1)
+    ax.axhline(table["london_rate"].iloc[0] * scale, color=DARK_GREY, linewidth=1, label="London")
     others = table[table["unit"] != highlight]
-    ax.scatter(others["denominator"], others["rate"] * 100, color=TURQUOISE, marker="o", s=30,
+    ax.scatter(others["denominator"], others["rate"] * scale, color=TURQUOISE, marker="o", s=30,
                edgecolors="white", linewidths=0.5, label="Other units", zorder=3)
     for _, row in others.iterrows():
-        ax.annotate(str(row["unit"]), (row["denominator"], row["rate"] * 100), fontsize=7,
+        ax.annotate(str(row["unit"]), (row["denominator"], row["rate"] * scale), fontsize=7,
                     xytext=(3, 3), textcoords="offset points", color=DARK_GREY)
     mine = table[table["unit"] == highlight]
     if not mine.empty:
-        ax.scatter(mine["denominator"], mine["rate"] * 100, color=DARK_PINK, marker="D", s=60,
+        ax.scatter(mine["denominator"], mine["rate"] * scale, color=DARK_PINK, marker="D", s=60,
                    edgecolors="black", linewidths=0.8, label=str(highlight), zorder=4)
     ax.set_title(title, loc="left")
     ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel + " (%)")
+    ax.set_ylabel(f"{ylabel} ({unit})")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
     fig.tight_layout()
     return fig
@@ -151,21 +154,22 @@ def small_multiples(monthly: pd.DataFrame, units: list[str], names: dict[str, st
     return fig
 
 
-def interval_chart(table: pd.DataFrame, *, label: str, title: str, xlabel: str, reference: float | None):
-    """Dot-and-interval chart (a league table), sorted by value; rates as percentages."""
+def interval_chart(table: pd.DataFrame, *, label: str, title: str, xlabel: str, reference: float | None,
+                   scale: float = 100.0, unit: str = "%"):
+    """Dot-and-interval chart (a league table), sorted by value; values times ``scale`` (100: percentages)."""
     table = table.sort_values("rate")
     fig, ax = plt.subplots(figsize=(7, 0.32 * len(table) + 1.2))
     y = np.arange(len(table))
-    ax.errorbar(table["rate"] * 100, y, xerr=[(table["rate"] - table["ci_low"]) * 100,
-                                              (table["ci_high"] - table["rate"]) * 100],
+    ax.errorbar(table["rate"] * scale, y, xerr=[(table["rate"] - table["ci_low"]) * scale,
+                                                (table["ci_high"] - table["rate"]) * scale],
                 fmt="o", color=DARK_BLUE, ecolor=DARK_GREY, elinewidth=1.2, capsize=3, markersize=5)
     if reference is not None and not np.isnan(reference):
-        ax.axvline(reference * 100, color=DARK_PINK, linestyle="--", linewidth=1, label="London")
+        ax.axvline(reference * scale, color=DARK_PINK, linestyle="--", linewidth=1, label="London")
         ax.legend(loc="lower right", fontsize=8)
     ax.set_yticks(y)
     ax.set_yticklabels(table[label])
     ax.set_title(title, loc="left")
-    ax.set_xlabel(xlabel + " (%)")
+    ax.set_xlabel(f"{xlabel} ({unit})")
     fig.tight_layout()
     return fig
 
@@ -178,7 +182,8 @@ def _boundaries() -> dict:
         return json.load(handle)
 
 
-def borough_map(rates: pd.DataFrame, *, highlight: list[str] | None, title: str):
+def borough_map(rates: pd.DataFrame, *, highlight: list[str] | None, title: str,
+                label: str = "In-scope crimes per 1,000 women and girls"):
     """Choropleth of boroughs by rate per 1,000 women and girls (greyscale-safe sequential blues).
 
     ``rates`` has ``borough`` and ``rate_per_1000``.  Boroughs in ``highlight``
@@ -211,7 +216,7 @@ def borough_map(rates: pd.DataFrame, *, highlight: list[str] | None, title: str)
     ax.set_aspect(1.6)
     ax.axis("off")
     mappable = matplotlib.cm.ScalarMappable(norm=matplotlib.colors.Normalize(low, high), cmap=cmap)
-    fig.colorbar(mappable, ax=ax, shrink=0.6, label="In-scope crimes per 1,000 women and girls")
+    fig.colorbar(mappable, ax=ax, shrink=0.6, label=label)
     ax.set_title(title, loc="left")
     fig.tight_layout()
     return fig

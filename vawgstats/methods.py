@@ -94,3 +94,54 @@ change as investigations finish.
 def docs_text() -> str:
     """The generated block for docs/assumptions_caveats.md, with its markers."""
     return f"{DOCS_BEGIN}\n{methods_markdown()}{DOCS_END}"
+
+
+def open_data_methods_markdown() -> str:
+    """The definitions behind the open-data edition (reports built from published counts)."""
+    from .open_data import ABSENT_SECTIONS
+
+    return f"""\
+### Source and scope
+The Met's VAWG dashboard data (London Datastore, Open Government Licence): counts of VAWG
+offences and of victims by BCU, borough, ward and month recorded, and London-wide counts by
+offence classification and by victims' age and ethnic-appearance group. "VAWG" here is the
+Met's own classification of offences, which is not the same as the record-level scope of the
+restricted reports. Rows the Met publishes outside the 12 BCUs (Other, Unknown) count in
+London's totals but in no BCU's.
+
+### What open data cannot show
+{ABSENT_SECTIONS}
+
+### Periods
+A period is a run of whole calendar months recorded. It is compared with the previous period
+of the same length and with the same months a year earlier; a comparison whose months are not
+in the data is shown as "not comparable".
+
+### Victims
+The dashboard counts victims month by month, so a woman victimised in two months of a period
+counts twice in its total.
+
+### Rates per population
+Offences (or victims) per 1,000 female residents (all ages), annualised, with an exact Poisson
+95% interval. Population: {POPULATION_SOURCE}
+
+### Uncertainty and comparisons
+Changes between periods use an exact test of two Poisson counts at the 5% level. "No
+significant change" means the data cannot tell a change from chance, not that nothing changed.
+Funnel plots compare each BCU's rate with London's (pooled over the 12 BCUs), with 95% and
+99.8% limits for its female population. With counts this large the limits are narrow, and
+real differences between areas (in population, deprivation and reporting) put most BCUs
+outside them: read the plot as "how far from London", not as a verdict on performance.
+
+### Statistical process control
+Monthly charts are XmR (individuals) charts: the centre line is the mean, and the limits are
+the mean plus or minus 2.66 times the average moving range, with the NHS "Making Data Count"
+signal rules (see the restricted reports' methods).
+
+### Disclosure control
+{SUPPRESSION_STATEMENT}
+
+### Known series breaks and limits
+{SERIES_BREAKS} Recorded crime depends on victims' reporting and on recording practice; a rise
+in recorded VAWG can reflect more confidence to report.
+"""

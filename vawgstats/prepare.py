@@ -94,6 +94,23 @@ def default_data_path() -> Path:
     return path
 
 
+def default_counts_path() -> Path:
+    """The embedded synthetic London as an open-data counts table (cached), for open-data notebooks."""
+    from . import open_data
+    from .schema import load
+
+    records = default_data_path()
+    path = cache_dir() / records.name.replace("synthetic-london-", "synthetic-london-counts-")
+    if not path.exists():
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.part")
+        try:
+            open_data.write_synthetic_counts(load(records), temporary)
+            os.replace(temporary, path)
+        finally:
+            temporary.unlink(missing_ok=True)
+    return path
+
+
 # --------------------------------------------------------------------------- tables
 
 
@@ -371,6 +388,7 @@ def prepare(data_path: str | Path | None = None, *, start: str | None = None, en
     Skips the work when a folder for the same data, parameters and package
     version exists already.
     """
+    from .counts import is_counts_file
     from .schema import load
     from .synthetic import is_synthetic
 
@@ -383,6 +401,12 @@ def prepare(data_path: str | Path | None = None, *, start: str | None = None, en
     key = _key(requested)
     directory = build_root / "prepared" / key
     if (directory / "manifest.json").exists():
+        return open_prepared(directory)
+    if data_path.exists() and is_counts_file(data_path):
+        tables, manifest = _counts_tables(data_path, start=start, end=end, as_of=as_of,
+                                          period_months=period_months)
+        manifest.update(key=key, data_sha256=data_sha, version=__version__)
+        _write_atomically(directory, tables, manifest)
         return open_prepared(directory)
 
     df = load(data_path, as_of=as_of)
@@ -437,6 +461,55 @@ def prepare(data_path: str | Path | None = None, *, start: str | None = None, en
     }
     _write_atomically(directory, tables, manifest)
     return open_prepared(directory)
+
+
+def _counts_tables(data_path: Path, *, start, end, as_of, period_months: int) -> tuple[dict, dict]:
+    """The open-data tables and manifest of a counts table (see :mod:`vawgstats.open_data`)."""
+    from . import open_data
+    from .counts import load_counts
+
+    counts = load_counts(data_path)
+    open_data.check_counts(counts, str(data_path))
+    if start and end:
+        period = as_period(start, end)
+    elif start or end:
+        from .errors import ParamsError
+
+        raise ParamsError("Give both --start and --end (YYYY-MM), or neither for the latest 12 months.")
+    else:
+        period = open_data.latest_period(counts, period_months)
+    months = open_data.location_counts(counts, "offences")["month"].astype(str)
+    if str(period.start) > months.max() or str(period.end) < months.min():
+        from .errors import ParamsError
+
+        raise ParamsError(f"The period {period} has no VAWG offences in {data_path}, which covers "
+                          f"{months.min()} to {months.max()}.")
+    tables = open_data.prepared_tables(counts, period)
+    last_day = pd.Period(months.max(), freq="M").end_time.date()
+    manifest = {
+        "kind": "counts",
+        "data_path": str(data_path),
+        "data_file": data_path.name,
+        "rows": int(len(counts)),
+        "first_recorded": months.min(),
+        "last_recorded": months.max(),
+        "start": str(period.start),
+        "end": str(period.end),
+        "period_label": period.label(),
+        "previous_start": str(period.previous().start),
+        "previous_end": str(period.previous().end),
+        "year_start": str(period.year_earlier().start),
+        "year_end": str(period.year_earlier().end),
+        "as_of": str(pd.Timestamp(as_of).date()) if as_of else str(last_day),
+        "sources": sorted(counts["source"].astype(str).unique()),
+        "synthetic": open_data.is_synthetic_counts(data_path),
+        "policeuk_proxy": False,
+        "has_wards": bool(len(tables["wards"])),
+        "population_source": POPULATION_SOURCE,
+        "bcus": list(BCU_CODES),
+        "boroughs": list(BOROUGHS),
+    }
+    return tables, manifest
 
 
 def _write_atomically(directory: Path, tables: dict[str, pd.DataFrame], manifest: dict) -> None:

@@ -61,6 +61,11 @@ format:
 """
 
 
+#: The notebooks of each kind of prepared data: (BCU report, London overview).
+#: ``records``: one row per crime (the data contract); ``counts``: published counts (open data).
+NOTEBOOKS = {"records": ("bcu_report", "london_overview"), "counts": ("bcu_open_data", "london_open_data")}
+
+
 def project_root() -> Path:
     """The repository folder holding notebooks/, params/ and _quarto.yml."""
     return Path(__file__).resolve().parent.parent
@@ -426,13 +431,16 @@ def build_jobs(prepared, *, bcus: list[str], edition: str, renderer: str, build_
               "as_of": prepared.manifest["as_of"], "prepared_dir": str(Path(prepared.directory).resolve()),
               "params_dir": str(params_root.resolve()), "render_time": render_time}
     jobs_root = (build_root / "jobs" / prepared.key).resolve()
+    kind = prepared.manifest.get("kind", "records")
+    bcu_notebook, london_notebook = NOTEBOOKS[kind]
+    suffix = " (open data)" if kind == "counts" else ""
     jobs = []
     for code in bcus:
         name = f"bcu-{code}"
-        jobs.append(Job(name, str(notebook_path("bcu_report")),
-                        f"{BCU_BY_CODE[code].name} BCU ({code}): VAWG scrutiny report",
+        jobs.append(Job(name, str(notebook_path(bcu_notebook)),
+                        f"{BCU_BY_CODE[code].name} BCU ({code}): VAWG scrutiny report{suffix}",
                         {"bcu": code, **common}, str(jobs_root / name), renderer, str(jupyter_path), edition))
-    jobs.append(Job("london", str(notebook_path("london_overview")), "London overview: VAWG across the 12 BCUs",
+    jobs.append(Job("london", str(notebook_path(london_notebook)), f"London overview: VAWG across the 12 BCUs{suffix}",
                     {"bcu": "London", "linked_bcus": linked_bcus or list(bcus), **common}, str(jobs_root / "london"), renderer, str(jupyter_path), edition))
     return jobs
 

@@ -124,9 +124,26 @@ def police_uk(shared: Path) -> None:
                out / f"metropolitan_burglary_only/{month}/{month}-metropolitan-outcomes.csv")
 
 
+def vawg_counts(shared: Path) -> None:
+    """The VAWG dashboard imported into a counts table, 2021-07 to 2022-12 (open-data render test)."""
+    import tempfile
+
+    from vawgstats.sources import import_source
+
+    with tempfile.TemporaryDirectory() as work:
+        imported = Path(work) / "counts.parquet"
+        import_source("mps-vawg", [shared / "london_datastore" / "mps_vawg_dashboard"], imported)
+        counts = pd.read_parquet(imported)
+    counts = counts[counts["month"] >= "2021-07"]
+    path = HERE / "mps_vawg_counts_2021-07_to_2022-12.csv.gz"
+    counts.to_csv(path, index=False)
+    print(f"{path.relative_to(HERE)}: {len(counts)} rows")
+
+
 def main(shared: str) -> None:
     root = Path(shared)
     vawg(root)
+    vawg_counts(root)
     recorded_crime(root)
     police_uk(root)
 
