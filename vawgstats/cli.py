@@ -107,12 +107,17 @@ def render(bcus, all_bcus, data, start, end, as_of, edition, out, renderer, jobs
 
     if bool(bcus) == bool(all_bcus):
         raise click.UsageError("Give --all, or one or more --bcu CODE.")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", UserWarning)
-        summary = render_reports(bcus=list(bcus) or None, data_path=data, start=start, end=end, edition=edition,
-                                 out_dir=out, renderer=renderer, jobs=jobs, force=force, build_root=build,
-                                 params_dir=params_dir, as_of=as_of, dask_scheduler=dask_scheduler,
-                                 progress=not quiet)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UserWarning)
+            summary = render_reports(bcus=list(bcus) or None, data_path=data, start=start, end=end,
+                                     edition=edition, out_dir=out, renderer=renderer, jobs=jobs, force=force,
+                                     build_root=build, params_dir=params_dir, as_of=as_of,
+                                     dask_scheduler=dask_scheduler, progress=not quiet)
+    except KeyboardInterrupt:
+        # reports are published only when every one has finished, so nothing was replaced
+        click.echo("\nvawgstats: Interrupted; published reports left unchanged.", err=True)
+        sys.exit(130)
     for warning in caught:
         if issubclass(warning.category, UserWarning):
             click.echo(f"vawgstats: warning: {warning.message}", err=True)

@@ -29,6 +29,7 @@ import tempfile
 import time
 import warnings
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from html import escape
@@ -483,12 +484,16 @@ def render(*, bcus: list[str] | None = None, data_path: str | Path | None = None
         else:
             todo.append(job)
 
-    for result in _execute(todo, jobs=jobs, dask_scheduler=dask_scheduler, progress=progress):
+    # Nothing is published until every report has finished (written or failed): an interrupt
+    # (Ctrl-C) or a crash part-way leaves the output folder exactly as it was.
+    finished = list(_execute(todo, jobs=jobs, dask_scheduler=dask_scheduler, progress=progress))
+    for result in finished:
         if result.status == "written":
             publish([Path(f) for f in result.files], out_dir)
             state[result.name] = next(j.key for j in todo if j.name == result.name)
-            _write_state(out_dir, state)
         results.append(result)
+    if finished:
+        _write_state(out_dir, state)
     write_index(out_dir, results, prepared.manifest, edition, rendered_at)
     order = {job.name: i for i, job in enumerate(job_list)}
     results.sort(key=lambda r: order.get(r.name, 99))
@@ -533,9 +538,11 @@ def _execute(todo: list[Job], *, jobs: int | None, dask_scheduler: str | None, p
             return
         import multiprocessing
 
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_ignore_interrupts)
         try:
-            pending = {pool.submit(run_job, asdict(job)) for job in todo}
+            with _interrupts_ignored():  # workers start here, inheriting "ignore Ctrl-C"
+                pending = {pool.submit(run_job, asdict(job)) for job in todo}
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
@@ -544,12 +551,41 @@ def _execute(todo: list[Job], *, jobs: int | None, dask_scheduler: str | None, p
                     bar.update(1)
                     yield result
         except BaseException:
+            # Ctrl-C (or any error here): stop at once. The workers ignore SIGINT (so they print
+            # no tracebacks) and are ended here; their kernels exit when their parent does.
+            workers_alive = list((getattr(pool, "_processes", None) or {}).values())
             pool.shutdown(wait=False, cancel_futures=True)
+            for process in workers_alive:
+                process.terminate()
             raise
         else:
             pool.shutdown(wait=True)
     finally:
         bar.close()
+
+
+def _ignore_interrupts() -> None:
+    """Worker initialiser: Ctrl-C is handled by the parent process, which ends the workers."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextmanager
+def _interrupts_ignored():
+    """Ignore SIGINT while worker processes are spawned: they inherit the setting, so a Ctrl-C
+    reaching a worker before its initialiser runs cannot print a traceback from it."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _execute_dask(todo: list[Job], address: str, bar):
