@@ -180,7 +180,24 @@ def headline_table(df: pd.DataFrame, period: Period, window_days: int = d.REPEAT
             "comparison_rate": f"{prefix}_value", "p_value": f"{prefix}_p", "flag": f"{prefix}_flag",
             "comparison_start": f"{prefix}_start", "comparison_end": f"{prefix}_end"})
         headline = headline.merge(compared, on=["unit_type", "unit", "metric"], how="left", validate="many_to_one")
+        _not_comparable_before_data(headline, prefix, df["recorded_date"].min())
     return headline
+
+
+def _not_comparable_before_data(headline: pd.DataFrame, prefix: str, first_recorded: pd.Timestamp) -> None:
+    """Mark a comparison "not comparable" when its period starts before the data do.
+
+    Crimes are not missing from such a period, they were never extracted; a
+    test against zero would report a spurious "significant increase".
+    """
+    from .stats import FLAG_NOT_COMPARABLE
+
+    starts = pd.PeriodIndex(headline[f"{prefix}_start"].astype(str), freq="M")
+    before = starts.to_numpy() < first_recorded.to_period("M")
+    if before.any():
+        for column in ("numerator", "denominator", "value", "p"):
+            headline.loc[before, f"{prefix}_{column}"] = float("nan")
+        headline.loc[before, f"{prefix}_flag"] = FLAG_NOT_COMPARABLE
 
 
 def monthly_table(df: pd.DataFrame, period: Period) -> pd.DataFrame:

@@ -1,0 +1,60 @@
+"""Tests of vawgstats.prepare: the prepared metric tables and the build folder."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from vawgstats import metrics, synthetic
+from vawgstats.periods import as_period
+from vawgstats.prepare import headline_table, prepare
+from vawgstats.schema import parse_records, write_records
+from vawgstats.stats import FLAG_NOT_COMPARABLE
+
+
+@pytest.fixture(scope="module")
+def one_year():
+    """Records of 2025 only: the year-earlier comparison of any period in 2025 predates the data."""
+    return parse_records(synthetic.generate(seed=3, start="2025-01", end="2025-12", scale=0.02), "synthetic")
+
+
+def test_comparisons_before_the_data_are_not_comparable(one_year):
+    table = headline_table(one_year, as_period("2025-07", "2025-12"))
+    compared = table[table["metric"] != "median_days_to_charge"]
+    assert (compared["year_flag"] == FLAG_NOT_COMPARABLE).all()
+    assert compared["year_numerator"].isna().all() and compared["year_p"].isna().all()
+    # the previous period (2025-01..06) is in the data: tested as usual
+    volume = compared[(compared["metric"] == "volume") & (compared["unit_type"] == "bcu")].set_index("unit")
+    expected = metrics.compare_periods(one_year, start="2025-07", end="2025-12", by=("bcu",), metric="volume",
+                                       against="previous").set_index("bcu")
+    for code, row in volume.iterrows():
+        assert row["previous_flag"] == expected.loc[code, "flag"]
+        assert row["previous_numerator"] == expected.loc[code, "comparison_numerator"]
+
+
+def test_prepare_writes_a_keyed_folder_once(one_year, tmp_path):
+    data = tmp_path / "records.csv"
+    write_records(one_year, data)
+    first = prepare(data, start="2025-07", end="2025-12", build_root=tmp_path / "build")
+    assert first.manifest["kind"] == "records" and first.manifest["rows"] == len(one_year)
+    mtime = (first.directory / "manifest.json").stat().st_mtime_ns
+    again = prepare(data, start="2025-07", end="2025-12", build_root=tmp_path / "build")
+    assert again.directory == first.directory
+    assert (again.directory / "manifest.json").stat().st_mtime_ns == mtime
+    other = prepare(data, start="2025-10", end="2025-12", build_root=tmp_path / "build")
+    assert other.directory != first.directory
+    headline = first.table("headline")
+    crimes = metrics.per_population(one_year, start="2025-07", end="2025-12", by=("bcu",))
+    shown = headline[(headline["metric"] == "volume") & (headline["unit_type"] == "bcu")]
+    assert list(shown["numerator"]) == list(crimes["crimes"])
+
+
+def test_prepare_reads_a_counts_table(tmp_path, one_year):
+    from vawgstats import open_data
+
+    path = tmp_path / "counts.parquet"
+    open_data.write_synthetic_counts(one_year, path)
+    prepared = prepare(path, build_root=tmp_path / "build")
+    assert prepared.manifest["kind"] == "counts" and prepared.manifest["synthetic"]
+    assert (prepared.manifest["start"], prepared.manifest["end"]) == ("2025-01", "2025-12")
+    assert set(pd.read_parquet(prepared.directory / "headline.parquet")["metric"]) == {"offences", "victims"}
