@@ -15,3 +15,13 @@ def test_methods_print_every_code_set_and_the_window():
         assert d.code_set_text(codes) in text
     assert "180 days" in text
     assert "CONNECT" in text and "Wilson" in text
+
+
+def test_docs_carry_the_open_data_definitions():
+    from vawgstats.methods import open_data_methods_markdown, open_docs_text
+    from vawgstats.open_data import ABSENT_SECTIONS
+
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "assumptions_caveats.md").read_text(encoding="utf-8")
+    assert open_docs_text() in docs, "regenerate the open-data block in docs/assumptions_caveats.md"
+    text = open_data_methods_markdown()
+    assert ABSENT_SECTIONS in text and "Poisson" in text and "CONNECT" in text
