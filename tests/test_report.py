@@ -4,6 +4,7 @@ import json
 import os
 import shutil
 import stat
+import subprocess
 import sys
 
 import nbformat
@@ -121,3 +122,40 @@ def test_kernel_runs_this_python(tmp_path):
     root = report.ensure_kernel(tmp_path)
     spec = json.loads((root / "kernels" / report.KERNEL_NAME / "kernel.json").read_text())
     assert spec["argv"][0] == sys.executable
+
+
+# --------------------------------------------------------------------------- the CLI without Quarto
+
+
+def _path_without_quarto() -> str:
+    """PATH with every folder that holds a ``quarto`` program left out."""
+    folders = [f for f in os.environ.get("PATH", "").split(os.pathsep) if f]
+    return os.pathsep.join(f for f in folders if shutil.which("quarto", path=f) is None)
+
+
+def _render_cli(tmp_path, *args):
+    env = {**os.environ, "PATH": _path_without_quarto()}
+    assert shutil.which("quarto", path=env["PATH"]) is None
+    return subprocess.run([sys.executable, "-m", "vawgstats.cli", "render", *args], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=900, check=False)
+
+
+def test_cli_renderer_quarto_without_quarto_exits_2_with_advice_and_writes_nothing(tmp_path, synthetic_csv):
+    result = _render_cli(tmp_path, "--bcu", "NA", "--data", str(synthetic_csv), "--renderer", "quarto",
+                         "--out", "out", "--build", "build")
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "Quarto is not installed" in result.stderr and "Install it from https://quarto.org" in result.stderr
+    assert "--renderer nbconvert" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists() and not (tmp_path / "build").exists()
+
+
+@pytest.mark.slow
+def test_cli_renderer_auto_without_quarto_warns_and_renders_with_nbconvert(tmp_path, synthetic_csv):
+    result = _render_cli(tmp_path, "--bcu", "CN", "--data", str(synthetic_csv), "--start", "2024-01", "--end",
+                         "2024-06", "--renderer", "auto", "--out", "out", "--build", "build", "--quiet")
+    assert result.returncode == 0, result.stderr[-2000:]
+    warning = next(line for line in result.stderr.splitlines() if line.startswith("vawgstats: warning:"))
+    assert "Rendering with nbconvert" in warning and "Install it from https://quarto.org" in warning
+    assert "with nbconvert" in result.stdout
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.html")) == ["bcu-CN.html", "index.html", "london.html"]
+    assert not list((tmp_path / "out").glob("*.pdf"))   # no PDF without Quarto

@@ -107,9 +107,16 @@ def render(bcus, all_bcus, data, start, end, as_of, edition, out, renderer, jobs
 
     if bool(bcus) == bool(all_bcus):
         raise click.UsageError("Give --all, or one or more --bcu CODE.")
+
+    def show_warning(message, category, *_args, **_kwargs) -> None:
+        # at once (e.g. "no Quarto" before the progress bar), even if the run fails later
+        if issubclass(category, UserWarning):
+            click.echo(f"vawgstats: warning: {message}", err=True)
+
     try:
-        with warnings.catch_warnings(record=True) as caught:
+        with warnings.catch_warnings():
             warnings.simplefilter("always", UserWarning)
+            warnings.showwarning = show_warning
             summary = render_reports(bcus=list(bcus) or None, data_path=data, start=start, end=end,
                                      edition=edition, out_dir=out, renderer=renderer, jobs=jobs, force=force,
                                      build_root=build, params_dir=params_dir, as_of=as_of,
@@ -118,9 +125,6 @@ def render(bcus, all_bcus, data, start, end, as_of, edition, out, renderer, jobs
         # reports are published only when every one has finished, so nothing was replaced
         click.echo("\nvawgstats: Interrupted; published reports left unchanged.", err=True)
         sys.exit(130)
-    for warning in caught:
-        if issubclass(warning.category, UserWarning):
-            click.echo(f"vawgstats: warning: {warning.message}", err=True)
     click.echo(summary.text())
     if summary.failed:
         sys.exit(1)
