@@ -186,14 +186,15 @@ def borough_map(rates: pd.DataFrame, *, highlight: list[str] | None, title: str,
                 label: str = "In-scope crimes per 1,000 women and girls"):
     """Choropleth of boroughs by rate per 1,000 women and girls (greyscale-safe sequential blues).
 
-    ``rates`` has ``borough`` and ``rate_per_1000``.  Boroughs in ``highlight``
+    ``rates`` has ``borough`` and ``per_year_per_1000`` (the rate a year, so that periods of any
+    length read on the same scale as the title's "annualised").  Boroughs in ``highlight``
     are outlined and labelled; the City of London is drawn blank (not Met).
     """
     from matplotlib.collections import PatchCollection
     from matplotlib.patches import Polygon
 
     geo = _boundaries()
-    values = rates.set_index("borough")["rate_per_1000"]
+    values = rates.set_index("borough")["per_year_per_1000"]
     cmap = matplotlib.colormaps["Blues"]
     low, high = float(values.min()), float(values.max())
     fig, ax = plt.subplots(figsize=(7, 5.6))
