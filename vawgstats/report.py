@@ -26,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import warnings
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -191,16 +192,20 @@ def execute_notebook(source: Path, output: Path, parameters: dict, jupyter_path:
     """Run a notebook with papermill, in the kernel that runs this Python."""
     import papermill
 
-    os.environ["JUPYTER_PATH"] = str(jupyter_path) + os.pathsep + os.environ.get("JUPYTER_PATH", "")
+    paths = os.environ.get("JUPYTER_PATH", "").split(os.pathsep)
+    if str(jupyter_path) not in paths:  # workers run many jobs: add it once
+        os.environ["JUPYTER_PATH"] = os.pathsep.join([str(jupyter_path)] + [p for p in paths if p])
     os.environ.setdefault("MPLBACKEND", "Agg")
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
-    papermill.execute_notebook(
+    # Saved once at the end (or on failure), not after every cell; the kernel is killed at the
+    # end rather than asked to shut down (its outputs are all in hand by then).
+    notebook = papermill.execute_notebook(
         str(source), str(output), parameters=parameters, kernel_name=KERNEL_NAME,
         cwd=str(output.parent), progress_bar=False, log_output=False, report_mode=False,
+        request_save_on_cell_execute=False, shutdown_kernel="immediate",
     )
     import nbformat
 
-    notebook = nbformat.read(output, as_version=4)
     # Quarto and readers expect the generic kernel name; the executed outputs are what matter.
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     notebook.metadata.setdefault("language_info", {"name": "python"})
@@ -227,10 +232,27 @@ def mark_edition(html: str, edition: str) -> str:
     return re.sub(r"<head([^>]*)>", lambda m: f"<head{m.group(1)}>\n{tag}", html, count=1)
 
 
+_EXPORTERS = threading.local()
+
+
+def _html_exporter():
+    """The HTML exporter of this thread, made once: loading its templates takes about 0.4 s."""
+    exporter = getattr(_EXPORTERS, "html", None)
+    if exporter is None:
+        from nbconvert import HTMLExporter
+
+        templates = resources.files("vawgstats") / "templates"
+        exporter = _EXPORTERS.html = HTMLExporter(
+            template_name="vawgstats_html", extra_template_basedirs=[str(templates)],
+            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, exclude_raw=True,
+            embed_images=True,
+        )
+    return exporter
+
+
 def convert_with_nbconvert(executed: Path, title: str, edition: str) -> Path:
     """Self-contained HTML without code, scripts or network references (nbconvert, in-process)."""
     import nbformat
-    from nbconvert import HTMLExporter
 
     notebook = nbformat.read(executed, as_version=4)
     notebook.metadata["title"] = title
@@ -239,13 +261,7 @@ def convert_with_nbconvert(executed: Path, title: str, edition: str) -> Path:
             data = output.get("data", {})
             if "text/markdown" in data:
                 data["text/markdown"] = _nbconvert_captions(data["text/markdown"])
-    templates = resources.files("vawgstats") / "templates"
-    exporter = HTMLExporter(
-        template_name="vawgstats_html", extra_template_basedirs=[str(templates)],
-        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, exclude_raw=True,
-        embed_images=True,
-    )
-    body, _ = exporter.from_notebook_node(notebook, resources={"vawgstats_edition": edition})
+    body, _ = _html_exporter().from_notebook_node(notebook, resources={"vawgstats_edition": edition})
     target = executed.with_suffix(".html")
     target.write_text(mark_edition(body, edition), encoding="utf-8")
     return target
@@ -395,8 +411,21 @@ class RenderSummary:
         return "\n".join(lines)
 
 
+#: Job parameters left out of the cache key: the render time, and paths whose content the key
+#: already covers (the data through the prepared key, the parameter files through their hash).
+_NOT_KEYED = ("render_time", "prepared_dir", "data_path", "params_dir")
+
+
 def _job_key(prepared_key: str, job: Job, notebook_sha: str, params_sha: str) -> str:
-    parameters = {k: v for k, v in job.parameters.items() if k not in ("render_time", "prepared_dir")}
+    """The cache key of one report: a hash of everything its output depends on.
+
+    That is the prepared tables' key (data content, period, options, package
+    version), the notebook's bytes, the parameter files' bytes, the job's other
+    parameters (BCU, period, edition, linked reports), the renderer and the
+    package version; not the render time, the build or output folders, or
+    where the data and parameter files are.
+    """
+    parameters = {k: v for k, v in job.parameters.items() if k not in _NOT_KEYED}
     text = json.dumps({"prepared": prepared_key, "notebook": notebook_sha, "params": params_sha,
                        "parameters": parameters, "renderer": job.renderer, "edition": job.edition,
                        "version": __version__}, sort_keys=True, default=str)
