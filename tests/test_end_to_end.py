@@ -10,12 +10,14 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from html import escape
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from vawgstats import metrics, synthetic
+from vawgstats.params import load_bcu_params
 from vawgstats.schema import load, write_records
 from vawgstats.tables import pct
 
@@ -97,6 +99,20 @@ def test_headline_numbers_equal_the_metrics_library(rendered):
     volume = metrics.per_population(df, start=START, end=END, by=("bcu",))
     crimes = int(volume.loc[volume["bcu"].astype(str) == "NA", "crimes"].iloc[0])
     assert f">{crimes:,}<" in section
+
+
+def test_bcu_report_shows_its_targets_with_the_metrics_library_figures(rendered):
+    root, data, _ = rendered
+    html = (root / "out" / "bcu-NA.html").read_text(encoding="utf-8")
+    aims = html[re.search(">The commander(&#39;|')s aims<", html).start():html.index(">Headline figures<")]
+    df = load(data)
+    targets = load_bcu_params("NA").targets
+    assert targets
+    for metric, spec in targets.items():
+        assert escape(spec["note"], quote=False) in aims
+        table = getattr(metrics, metric)(df, start=START, end=END, by=("bcu",))
+        row = table[table["bcu"].astype(str) == "NA"].iloc[0]
+        assert f"{pct(row['rate'])} ({pct(row['ci_low'])} to {pct(row['ci_high'])})" in aims, metric
 
 
 def test_audit_finds_no_identifiers_or_small_counts(rendered):
