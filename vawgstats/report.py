@@ -13,7 +13,9 @@ One call, :func:`render`, does the main job:
 4. write ``index.html`` linking the reports.
 
 Reports run in ``jobs`` worker processes (each with its own kernel, ports and
-folder), or on a Dask cluster when ``dask_scheduler`` is given.
+folder; a worker keeps its kernel from one report to the next, resetting it in
+between, see :func:`warm_kernel_manager`), or on a Dask cluster when
+``dask_scheduler`` is given (a new kernel per report).
 """
 
 from __future__ import annotations
@@ -128,6 +130,100 @@ def ensure_kernel(build_root: Path) -> Path:
     return root.resolve()
 
 
+# --------------------------------------------------------------------------- a warm kernel per worker
+
+#: Run before each report in a warm kernel: an empty namespace and execution counts from 1, as
+#: in a new kernel, no figures left open, and the report's folder as working directory.
+RESET_KERNEL = """\
+import os, sys
+os.chdir({cwd!r})
+if "matplotlib.pyplot" in sys.modules:
+    sys.modules["matplotlib.pyplot"].close("all")
+get_ipython().reset(new_session=True)
+"""
+_WARM = threading.local()
+_WARM_ENGINE = "vawgstats-warm"
+
+
+def warm_kernel_manager(cwd: Path):
+    """This thread's kernel, started on first use, reset (:data:`RESET_KERNEL`) for a new report.
+
+    A worker renders many reports; starting a kernel and importing pandas,
+    matplotlib and scipy into it cost about 2.5 s, a large share of a report.
+    Reusing one kernel per worker pays that once.  Module-level state is kept
+    (imports, caches of pure functions), the namespace is not; tests check that
+    reports made this way are identical to those made in new kernels.
+    """
+    from jupyter_client.manager import KernelManager
+
+    _register_warm_engine()
+    manager = getattr(_WARM, "manager", None)
+    if manager is None or not manager.is_alive():
+        shutdown_warm_kernel()
+        manager = KernelManager(kernel_name=KERNEL_NAME)
+        manager.start_kernel(cwd=str(cwd))
+        _WARM.manager = manager
+        import multiprocessing.util
+
+        # ended when this process exits normally (workers, and the main process at exit)
+        multiprocessing.util.Finalize(None, _shutdown_kernel, args=(manager,), exitpriority=10)
+        _WARM.client = manager.client()
+        _WARM.client.start_channels()
+        _WARM.client.wait_for_ready(timeout=60)
+    client = _WARM.client
+    request = client.execute(RESET_KERNEL.format(cwd=str(cwd)), silent=True, store_history=False)
+    while True:  # the reply comes on the shell channel; nothing to read on IOPub
+        reply = client.get_shell_msg(timeout=60)
+        if reply["parent_header"].get("msg_id") == request:
+            break
+    if reply["content"]["status"] != "ok":
+        shutdown_warm_kernel()
+        raise RenderError(f"Could not reset the kernel: {reply['content'].get('evalue', '')}")
+    return manager
+
+
+def _shutdown_kernel(manager) -> None:
+    try:
+        if manager.has_kernel:
+            manager.shutdown_kernel(now=True)
+    except Exception:  # noqa: BLE001 - it may be gone already
+        pass
+
+
+def shutdown_warm_kernel() -> None:
+    """End this thread's warm kernel, if any."""
+    manager, client = getattr(_WARM, "manager", None), getattr(_WARM, "client", None)
+    _WARM.manager = _WARM.client = None
+    if client is not None:
+        client.stop_channels()
+    if manager is not None:
+        _shutdown_kernel(manager)
+
+
+def _register_warm_engine() -> None:
+    """Register a papermill engine that runs in this thread's warm kernel and leaves it running."""
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    if _WARM_ENGINE in papermill_engines._engines:
+        return
+
+    class WarmEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
+                                     stderr_file=None, start_timeout=60, execution_timeout=None, **kwargs):
+            from papermill.clientwrap import PapermillNotebookClient
+            from papermill.engines import logger
+
+            kwargs.pop("input_path", None)
+            client = PapermillNotebookClient(
+                nb_man, kernel_name=kernel_name, log=logger, log_output=log_output, stdout_file=stdout_file,
+                stderr_file=stderr_file, startup_timeout=start_timeout, timeout=execution_timeout, **kwargs)
+            client.kc = _WARM.client  # connected and ready already; neither is ended afterwards
+            return client.execute()
+
+    papermill_engines.register(_WARM_ENGINE, WarmEngine)
+
+
 # --------------------------------------------------------------------------- one report
 
 
@@ -157,9 +253,11 @@ class JobResult:
     error: str = ""
 
 
-def run_job(job: Job | dict) -> JobResult:
+def run_job(job: Job | dict, warm_kernel: bool = False) -> JobResult:
     """Execute and convert one report in its working folder (runs in a worker process).
 
+    ``warm_kernel``: run it in this thread's kernel, started by the first report
+    and reset before each (:func:`warm_kernel_manager`), instead of a kernel of its own.
     Never raises: a failure is returned as ``status="failed"`` with the error text.
     """
     job = Job(**job) if isinstance(job, dict) else job
@@ -169,7 +267,8 @@ def run_job(job: Job | dict) -> JobResult:
         shutil.rmtree(workdir, ignore_errors=True)
         workdir.mkdir(parents=True)
         executed = workdir / f"{job.name}.ipynb"
-        execute_notebook(Path(job.notebook), executed, job.parameters, Path(job.jupyter_path))
+        execute_notebook(Path(job.notebook), executed, job.parameters, Path(job.jupyter_path),
+                         warm_kernel=warm_kernel)
         if job.renderer == "quarto":
             files = convert_with_quarto(executed, job.title, job.edition)
         else:
@@ -188,8 +287,13 @@ def _error_text(exc: Exception) -> str:
     return f"{exc.__class__.__name__}: {text.splitlines()[0] if text else ''}"[:500]
 
 
-def execute_notebook(source: Path, output: Path, parameters: dict, jupyter_path: Path) -> None:
-    """Run a notebook with papermill, in the kernel that runs this Python."""
+def execute_notebook(source: Path, output: Path, parameters: dict, jupyter_path: Path,
+                     warm_kernel: bool = False) -> None:
+    """Run a notebook with papermill, in the kernel that runs this Python.
+
+    With ``warm_kernel`` it runs in this thread's kernel (:func:`warm_kernel_manager`),
+    else in a new kernel that is ended afterwards.
+    """
     import papermill
 
     paths = os.environ.get("JUPYTER_PATH", "").split(os.pathsep)
@@ -199,11 +303,17 @@ def execute_notebook(source: Path, output: Path, parameters: dict, jupyter_path:
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     # Saved once at the end (or on failure), not after every cell; the kernel is killed at the
     # end rather than asked to shut down (its outputs are all in hand by then).
-    notebook = papermill.execute_notebook(
-        str(source), str(output), parameters=parameters, kernel_name=KERNEL_NAME,
-        cwd=str(output.parent), progress_bar=False, log_output=False, report_mode=False,
-        request_save_on_cell_execute=False, shutdown_kernel="immediate",
-    )
+    options = {"engine_name": _WARM_ENGINE, "km": warm_kernel_manager(output.parent)} if warm_kernel else {}
+    try:
+        notebook = papermill.execute_notebook(
+            str(source), str(output), parameters=parameters, kernel_name=KERNEL_NAME,
+            cwd=str(output.parent), progress_bar=False, log_output=False, report_mode=False,
+            request_save_on_cell_execute=False, shutdown_kernel="immediate", **options,
+        )
+    except BaseException:
+        if warm_kernel:
+            shutdown_warm_kernel()  # the next report starts from a new kernel
+        raise
     import nbformat
 
     # Quarto and readers expect the generic kernel name; the executed outputs are what matter.
@@ -559,11 +669,14 @@ def _execute(todo: list[Job], *, jobs: int | None, dask_scheduler: str | None, p
             return
         workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
         if workers == 1:
-            for job in todo:
-                bar.set_postfix_str(job.name)
-                result = run_job(job)
-                bar.update(1)
-                yield result
+            try:
+                for job in todo:
+                    bar.set_postfix_str(job.name)
+                    result = run_job(job, warm_kernel=True)
+                    bar.update(1)
+                    yield result
+            finally:
+                shutdown_warm_kernel()
             return
         import multiprocessing
 
@@ -571,7 +684,9 @@ def _execute(todo: list[Job], *, jobs: int | None, dask_scheduler: str | None, p
                                    initializer=_ignore_interrupts)
         try:
             with _interrupts_ignored():  # workers start here, inheriting "ignore Ctrl-C"
-                pending = {pool.submit(run_job, asdict(job)) for job in todo}
+                # the overview first: it takes longest, and last it would leave a worker idle
+                ordered = sorted(todo, key=lambda job: job.name != "london")
+                pending = {pool.submit(run_job, asdict(job), True) for job in ordered}  # warm kernels
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
