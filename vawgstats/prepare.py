@@ -395,6 +395,26 @@ def resolve_period(df: pd.DataFrame, start: str | None, end: str | None, months:
     return latest_complete_months(df["recorded_date"].max(), months)
 
 
+def _prepared_directory(data_path, *, start, end, as_of, build_root, window_days, period_months):
+    """(data path, its SHA-256, the key, the folder) of a :func:`prepare` call."""
+    data_path = Path(data_path) if data_path is not None else default_data_path()
+    data_sha = sha256_file(data_path) if data_path.exists() else None
+    requested = {"data_sha256": data_sha, "start": start, "end": end, "as_of": as_of,
+                 "window_days": window_days, "period_months": period_months,
+                 "version": __version__, "prepared_version": PREPARED_VERSION}
+    key = _key(requested)
+    return data_path, data_sha, key, Path(build_root) / "prepared" / key
+
+
+def is_prepared(data_path: str | Path | None = None, *, start: str | None = None, end: str | None = None,
+                as_of: str | None = None, build_root: str | Path = "build",
+                window_days: int = d.REPEAT_WINDOW_DAYS, period_months: int = 12) -> bool:
+    """Whether :func:`prepare` with these arguments would find its folder made already."""
+    directory = _prepared_directory(data_path, start=start, end=end, as_of=as_of, build_root=build_root,
+                                    window_days=window_days, period_months=period_months)[3]
+    return (directory / "manifest.json").exists()
+
+
 def prepare(data_path: str | Path | None = None, *, start: str | None = None, end: str | None = None,
             as_of: str | None = None, build_root: str | Path = "build",
             window_days: int = d.REPEAT_WINDOW_DAYS, period_months: int = 12) -> Prepared:
@@ -409,14 +429,9 @@ def prepare(data_path: str | Path | None = None, *, start: str | None = None, en
     from .schema import load
     from .synthetic import is_synthetic
 
-    data_path = Path(data_path) if data_path is not None else default_data_path()
-    data_sha = sha256_file(data_path) if data_path.exists() else None
-    build_root = Path(build_root)
-    requested = {"data_sha256": data_sha, "start": start, "end": end, "as_of": as_of,
-                 "window_days": window_days, "period_months": period_months,
-                 "version": __version__, "prepared_version": PREPARED_VERSION}
-    key = _key(requested)
-    directory = build_root / "prepared" / key
+    data_path, data_sha, key, directory = _prepared_directory(
+        data_path, start=start, end=end, as_of=as_of, build_root=build_root, window_days=window_days,
+        period_months=period_months)
     if (directory / "manifest.json").exists():
         return open_prepared(directory)
     if data_path.exists() and is_counts_file(data_path):

@@ -182,6 +182,40 @@ def warm_kernel_manager(cwd: Path):
     return manager
 
 
+def _kernel_environment(jupyter_path: Path) -> None:
+    """Environment for the kernels this process starts: our kernelspec, matplotlib without a display."""
+    paths = os.environ.get("JUPYTER_PATH", "").split(os.pathsep)
+    if str(jupyter_path) not in paths:  # workers run many jobs: add it once
+        os.environ["JUPYTER_PATH"] = os.pathsep.join([str(jupyter_path)] + [p for p in paths if p])
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+
+
+#: What a report's kernel imports; a warm-up (:func:`warm_up`) imports it in advance.
+WARM_UP_CODE = ("import scipy.stats, IPython.display\n"
+                "import vawgstats.charts, vawgstats.methods, vawgstats.params, vawgstats.prepare, vawgstats.tables")
+
+
+def warm_up(jupyter_path: str, workdir: str) -> bool:
+    """Start this worker's warm kernel and import into it what reports need.
+
+    Run in each worker while the main process prepares the tables, so that the
+    two overlap.  Returns whether it worked; a failure here only means the
+    first report starts the kernel itself.
+    """
+    try:
+        _kernel_environment(Path(jupyter_path))
+        Path(workdir).mkdir(parents=True, exist_ok=True)
+        warm_kernel_manager(Path(workdir))
+        client = _WARM.client
+        request = client.execute(WARM_UP_CODE, silent=True, store_history=False)
+        while (reply := client.get_shell_msg(timeout=120))["parent_header"].get("msg_id") != request:
+            pass
+        return reply["content"]["status"] == "ok"
+    except Exception:  # noqa: BLE001 - the reports will say what is wrong, if anything is
+        return False
+
+
 def _shutdown_kernel(manager) -> None:
     try:
         if manager.has_kernel:
@@ -296,11 +330,7 @@ def execute_notebook(source: Path, output: Path, parameters: dict, jupyter_path:
     """
     import papermill
 
-    paths = os.environ.get("JUPYTER_PATH", "").split(os.pathsep)
-    if str(jupyter_path) not in paths:  # workers run many jobs: add it once
-        os.environ["JUPYTER_PATH"] = os.pathsep.join([str(jupyter_path)] + [p for p in paths if p])
-    os.environ.setdefault("MPLBACKEND", "Agg")
-    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    _kernel_environment(jupyter_path)
     # Saved once at the end (or on failure), not after every cell; the kernel is killed at the
     # end rather than asked to shut down (its outputs are all in hand by then).
     options = {"engine_name": _WARM_ENGINE, "km": warm_kernel_manager(output.parent)} if warm_kernel else {}
@@ -593,7 +623,7 @@ def render(*, bcus: list[str] | None = None, data_path: str | Path | None = None
            render_time: str | None = None) -> RenderSummary:
     """Render the BCU reports (all 12 when ``bcus`` is None), the London overview and the index."""
     from .params import load_all_params
-    from .prepare import prepare
+    from .prepare import is_prepared, prepare
 
     started = time.perf_counter()
     if edition not in ("public", "restricted"):
@@ -602,7 +632,18 @@ def render(*, bcus: list[str] | None = None, data_path: str | Path | None = None
     out_dir, build_root = Path(out_dir), Path(build_root)
     chosen = choose_renderer(renderer)
     load_all_params(params_dir)  # fail early, naming the file, on a bad parameter file
-    prepared = prepare(data_path, start=start, end=end, as_of=as_of, build_root=build_root)
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(codes) + 1))
+    pool = None
+    if not dask_scheduler and workers > 1 and not is_prepared(data_path, start=start, end=end, as_of=as_of,
+                                                               build_root=build_root):
+        # the tables take a while to prepare: meanwhile the workers start, and their kernels
+        pool = _start_pool(workers, warm_up_in=(ensure_kernel(build_root), (build_root / "jobs").resolve()))
+    try:
+        prepared = prepare(data_path, start=start, end=end, as_of=as_of, build_root=build_root)
+    except BaseException:
+        if pool is not None:
+            _terminate_pool(pool)
+        raise
     jupyter_path = ensure_kernel(build_root)
     rendered_at = render_time or datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -625,7 +666,9 @@ def render(*, bcus: list[str] | None = None, data_path: str | Path | None = None
 
     # Nothing is published until every report has finished (written or failed): an interrupt
     # (Ctrl-C) or a crash part-way leaves the output folder exactly as it was.
-    finished = list(_execute(todo, jobs=jobs, dask_scheduler=dask_scheduler, progress=progress))
+    finished = list(_execute(todo, jobs=jobs, dask_scheduler=dask_scheduler, progress=progress, pool=pool))
+    if pool is not None:
+        pool.shutdown(wait=True)  # done already, unless there was nothing to render
     for result in finished:
         if result.status == "written":
             publish([Path(f) for f in result.files], out_dir)
@@ -655,8 +698,12 @@ def _params_sha(params_dir) -> str:
     return digest.hexdigest()[:16]
 
 
-def _execute(todo: list[Job], *, jobs: int | None, dask_scheduler: str | None, progress: bool):
-    """Yield each job's result as it finishes: in-process, in worker processes, or on Dask."""
+def _execute(todo: list[Job], *, jobs: int | None, dask_scheduler: str | None, progress: bool,
+             pool: ProcessPoolExecutor | None = None):
+    """Yield each job's result as it finishes: in-process, in worker processes, or on Dask.
+
+    ``pool``: worker processes started already (:func:`_start_pool`), used instead of new ones.
+    """
     from tqdm import tqdm
 
     if not todo:
@@ -668,7 +715,7 @@ def _execute(todo: list[Job], *, jobs: int | None, dask_scheduler: str | None, p
             yield from _execute_dask(todo, dask_scheduler, bar)
             return
         workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
-        if workers == 1:
+        if workers == 1 and pool is None:
             try:
                 for job in todo:
                     bar.set_postfix_str(job.name)
@@ -678,10 +725,7 @@ def _execute(todo: list[Job], *, jobs: int | None, dask_scheduler: str | None, p
             finally:
                 shutdown_warm_kernel()
             return
-        import multiprocessing
-
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_ignore_interrupts)
+        pool = pool or _start_pool(workers)
         try:
             with _interrupts_ignored():  # workers start here, inheriting "ignore Ctrl-C"
                 # the overview first: it takes longest, and last it would leave a worker idle
@@ -695,12 +739,7 @@ def _execute(todo: list[Job], *, jobs: int | None, dask_scheduler: str | None, p
                     bar.update(1)
                     yield result
         except BaseException:
-            # Ctrl-C (or any error here): stop at once. The workers ignore SIGINT (so they print
-            # no tracebacks) and are ended here; their kernels exit when their parent does.
-            workers_alive = list((getattr(pool, "_processes", None) or {}).values())
-            pool.shutdown(wait=False, cancel_futures=True)
-            for process in workers_alive:
-                process.terminate()
+            _terminate_pool(pool)
             raise
         else:
             pool.shutdown(wait=True)
@@ -713,6 +752,32 @@ def _ignore_interrupts() -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _start_pool(workers: int, warm_up_in: tuple[Path, Path] | None = None) -> ProcessPoolExecutor:
+    """A pool of ``workers`` spawned processes that ignore Ctrl-C (the parent handles it).
+
+    ``warm_up_in``: (JUPYTER_PATH root, working folder); start the workers now and
+    have each start its kernel and import what reports need (:func:`warm_up`).
+    """
+    import multiprocessing
+
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_ignore_interrupts)
+    if warm_up_in:
+        with _interrupts_ignored():  # workers start here, inheriting "ignore Ctrl-C"
+            for _ in range(workers):
+                pool.submit(warm_up, str(warm_up_in[0]), str(warm_up_in[1]))
+    return pool
+
+
+def _terminate_pool(pool: ProcessPoolExecutor) -> None:
+    """Stop at once (Ctrl-C or an error): the workers ignore SIGINT (so they print no
+    tracebacks) and are ended here; their kernels exit when their parent does."""
+    workers_alive = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in workers_alive:
+        process.terminate()
 
 
 @contextmanager
