@@ -1,0 +1,159 @@
+"""Incremental rendering and the Dask path (issue 7).
+
+A report is re-rendered when its cache key changes: the data, the parameter
+files, the notebook or the package version; and only then (not for another
+render time, build folder, output folder, or data and parameter files moved
+elsewhere).  The key is tested directly; one real pair of renders checks
+skip-then-re-render, and one render on a Dask ``LocalCluster`` is compared with
+a local render (which also compares a report made in a new kernel, on Dask,
+with one made in a worker's reused kernel, locally).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from vawgstats import prepare as prepare_module
+from vawgstats import report, synthetic
+from vawgstats.params import default_params_dir
+from vawgstats.prepare import is_prepared, prepare
+from vawgstats.schema import write_records
+
+START, END = "2025-04", "2026-03"
+
+
+def write_data(path: Path, seed: int) -> Path:
+    write_records(synthetic.generate(seed=seed, start="2024-04", end=END, scale=0.02), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    return write_data(tmp_path_factory.mktemp("cache") / "crimes.csv", seed=31)
+
+
+@pytest.fixture(scope="module")
+def prepared(data, tmp_path_factory):
+    return prepare(data, start=START, end=END, build_root=tmp_path_factory.mktemp("build"))
+
+
+def keys(prepared, *, params_dir: Path | None = None, build_root: Path | None = None,
+         render_time: str = "2026-04-01 09:00 UTC", notebook_sha: str | None = None) -> dict[str, str]:
+    """Each report's cache key, computed as ``render`` computes it."""
+    build_root = build_root or Path(prepared.directory).parent.parent
+    jobs = report.build_jobs(prepared, bcus=["NA", "EA"], edition="public", renderer="nbconvert",
+                             build_root=build_root, params_dir=params_dir, render_time=render_time,
+                             jupyter_path=build_root / "jupyter")
+    params_sha = report._params_sha(params_dir)
+    return {job.name: report._job_key(prepared.key, job,
+                                      notebook_sha or report._sha256(Path(job.notebook).read_bytes()), params_sha)
+            for job in jobs}
+
+
+def copy_params(target: Path) -> Path:
+    shutil.copytree(default_params_dir(), target)
+    return target
+
+
+def test_key_ignores_render_time_build_folder_and_where_files_are(prepared, data, tmp_path):
+    before = keys(prepared)
+    assert len(set(before.values())) == len(before)                       # one key per report
+    assert keys(prepared, render_time="2030-01-01 00:00 UTC") == before
+    # another build folder: the tables are prepared again there, with the same key
+    elsewhere = prepare(data, start=START, end=END, build_root=tmp_path / "other-build")
+    assert elsewhere.key == prepared.key and Path(elsewhere.directory) != Path(prepared.directory)
+    assert keys(elsewhere, build_root=tmp_path / "other-build") == before
+    # the same data in another file, and the same parameter files in another folder
+    moved = shutil.copy(data, tmp_path / "moved.csv")
+    assert prepare(moved, start=START, end=END, build_root=tmp_path / "other-build").key == prepared.key
+    assert keys(prepared, params_dir=copy_params(tmp_path / "params")) == before
+
+
+def test_key_changes_with_the_data(prepared, tmp_path):
+    other = prepare(write_data(tmp_path / "crimes.csv", seed=32), start=START, end=END,
+                    build_root=tmp_path / "build")
+    assert other.key != prepared.key
+    changed = keys(other, build_root=tmp_path / "build")
+    assert all(changed[name] != key for name, key in keys(prepared).items())
+
+
+def test_key_changes_with_the_parameter_files(prepared, tmp_path):
+    params = copy_params(tmp_path / "params")
+    before = keys(prepared, params_dir=params)
+    (params / "README.txt").write_text("not a parameter file")
+    assert keys(prepared, params_dir=params) == before
+    target = params / "NA.yaml"
+    target.write_text(target.read_text(encoding="utf-8") + "\n# reviewed\n", encoding="utf-8")
+    after = keys(prepared, params_dir=params)
+    assert all(after[name] != key for name, key in before.items())
+
+
+def test_key_changes_with_the_notebook_and_the_version(prepared, monkeypatch):
+    before = keys(prepared)
+    assert all(k != before[n] for n, k in keys(prepared, notebook_sha="edited notebook").items())
+    monkeypatch.setattr(report, "__version__", "99.0")
+    assert all(k != before[n] for n, k in keys(prepared).items())
+
+
+def test_a_new_version_prepares_the_tables_again(data, prepared, monkeypatch):
+    build_root = Path(prepared.directory).parent.parent
+    assert is_prepared(data, start=START, end=END, build_root=build_root)
+    monkeypatch.setattr(prepare_module, "__version__", "99.0")
+    assert not is_prepared(data, start=START, end=END, build_root=build_root)
+
+
+def render(data: Path, out: Path, build: Path, **options) -> report.RenderSummary:
+    return report.render(bcus=["NA"], data_path=data, start=START, end=END, out_dir=out, build_root=build,
+                         renderer="nbconvert", progress=False, **options)
+
+
+def statuses(summary: report.RenderSummary) -> dict[str, str]:
+    return {r.name: r.status for r in summary.results}
+
+
+@pytest.fixture(scope="module")
+def rendered(data, tmp_path_factory) -> tuple[Path, Path]:
+    """One local render (BCU NA and the overview, one worker): (output folder, build folder)."""
+    root = tmp_path_factory.mktemp("rendered")
+    first = render(data, root / "out", root / "build", jobs=1, render_time="2026-04-01 09:00 UTC")
+    assert statuses(first) == {"bcu-NA": "written", "london": "written"}, first.text()
+    return root / "out", root / "build"
+
+
+@pytest.mark.slow
+def test_unchanged_reports_are_skipped_and_changed_ones_rendered(data, rendered, tmp_path):
+    out, build = rendered
+    published = {name: (out / f"{name}.html").read_bytes() for name in ("bcu-NA", "london")}
+
+    # another render time and another build folder: nothing to do
+    again = render(data, out, tmp_path / "build2", jobs=1, render_time="2026-05-01 09:00 UTC")
+    assert statuses(again) == {"bcu-NA": "skipped", "london": "skipped"}
+    assert {name: (out / f"{name}.html").read_bytes() for name in published} == published
+
+    # a parameter file changed: both reports again (the overview's key covers every file)
+    params = copy_params(tmp_path / "params")
+    (params / "NA.yaml").write_text((params / "NA.yaml").read_text(encoding="utf-8") + "\n# reviewed\n",
+                                    encoding="utf-8")
+    changed = render(data, out, build, jobs=1, params_dir=params)
+    assert statuses(changed) == {"bcu-NA": "written", "london": "written"}, changed.text()
+
+
+def without_timestamp(html: str) -> str:
+    return re.sub(r"Rendered:? [^<]*", "Rendered", html)
+
+
+@pytest.mark.slow
+def test_dask_cluster_renders_the_same_reports(data, rendered, tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    local, build = rendered
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        remote = render(data, tmp_path / "dask", build, dask_scheduler=cluster.scheduler_address)
+    assert statuses(remote) == {"bcu-NA": "written", "london": "written"}, remote.text()
+    for name in ("bcu-NA.html", "london.html", "index.html"):
+        assert (without_timestamp((tmp_path / "dask" / name).read_text(encoding="utf-8"))
+                == without_timestamp((local / name).read_text(encoding="utf-8"))), name
