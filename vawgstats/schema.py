@@ -382,7 +382,51 @@ _FRAME_CHECK_COLUMNS = {
 }
 
 
+def _passes_every_rule(frame: pd.DataFrame, as_of: pd.Timestamp) -> bool:
+    """True only if no rule of :func:`record_schema` can fail: a quick vectorised check.
+
+    Conservative: anything unusual (a missing value where the schema wants
+    none, an unexpected dtype) answers False, and pandera then checks the frame
+    and describes the problems.  Valid data, the usual case, skip pandera,
+    which takes about 2 s on a million records.
+    """
+    last = pd.Timestamp(as_of).normalize()
+    required = ("crime_id", "borough", "offence_group", "victim_sex", "outcome_code", "lsoa_code")
+    if any(frame[c].isna().any() for c in required):
+        return False
+
+    def in_range(column: str, low: pd.Timestamp) -> bool:
+        values = frame[column]
+        if not pd.api.types.is_datetime64_any_dtype(values.dtype):
+            return False
+        present = values.dropna()
+        return bool(((present >= low) & (present <= last)).all())
+
+    def allowed(column: str, values) -> bool:
+        return set(pd.unique(frame[column].to_numpy(dtype=object))) <= set(values)
+
+    recorded, offence, outcome = frame["recorded_date"], frame["offence_date"], frame["outcome_date"]
+    age = frame["victim_age"].astype("Float64")
+    lsoa = pd.Series(pd.unique(frame["lsoa_code"].to_numpy(dtype=object)), dtype=object)
+    has_code = frame["outcome_code"].to_numpy(dtype=object) != ""
+    return bool(
+        not (frame["crime_id"].to_numpy(dtype=object) == "").any()
+        and frame["crime_id"].is_unique
+        and in_range("recorded_date", EARLIEST_RECORDED) and in_range("offence_date", EARLIEST_OFFENCE)
+        and in_range("outcome_date", EARLIEST_RECORDED)
+        and allowed("borough", BOROUGHS) and allowed("offence_group", d.ALLOWED_OFFENCE_GROUPS)
+        and allowed("victim_sex", d.VICTIM_SEXES) and allowed("outcome_code", ("",) + d.OUTCOME_CODES)
+        and ((age >= 0) & (age <= 120)).fillna(True).all()
+        and lsoa.str.fullmatch(r"(E01\d{6})?").fillna(False).all()
+        and not (outcome.notna() & recorded.notna() & (outcome < recorded)).any()
+        and not (recorded.notna() & offence.notna() & (recorded < offence)).any()
+        and (has_code == outcome.notna().to_numpy()).all()
+    )
+
+
 def _schema_problems(frame: pd.DataFrame, as_of: pd.Timestamp, offset: int) -> list[Problem]:
+    if _passes_every_rule(frame, as_of):
+        return []
     import pandera.errors
 
     try:
