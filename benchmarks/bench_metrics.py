@@ -23,7 +23,7 @@ It prints one line per run::
     bench_metrics records=1008119 seconds=0.84 peak_rss_mb=910 ...
 
 ``seconds`` is the wall time of the metrics only (the best of ``--repeat``
-runs); ``peak_rss_mb`` is the peak resident memory (``resource.getrusage``)
+runs); ``peak_rss_mb`` is the peak resident memory (``VmHWM`` on Linux)
 while computing them, including the records held in memory; the peak is reset
 after reading the records (``/proc/self/clear_refs``) where Linux allows it,
 and ``load_peak_rss_mb`` is the peak while reading them.
@@ -73,6 +73,18 @@ def _calls():
 
 
 def _rss_mb() -> float:
+    """Peak resident memory of this process so far, in MB.
+
+    Linux: ``VmHWM`` (which ``/proc/self/clear_refs`` resets); ``ru_maxrss`` is not
+    used there because a process started by a large parent inherits the parent's
+    peak in it.  Elsewhere: ``ru_maxrss``.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
 
 
