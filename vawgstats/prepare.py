@@ -55,6 +55,9 @@ reports in the output folder are for publication, and only after
 """
 
 UNIT_TYPES = ("london", "bcu", "borough")
+#: The columns the measures read (:mod:`vawgstats.metrics`, :func:`top_places`).
+SCOPED_COLUMNS = ("recorded_date", "outcome_date", "offence_group", "victim_sex", "domestic_abuse",
+                  "outcome_code", "victim_id", "suspect_id", "bcu", "borough", "lsoa_code")
 _BY = {"london": (), "bcu": ("bcu",), "borough": ("borough",)}
 
 
@@ -136,12 +139,15 @@ def _each_unit(function, df: pd.DataFrame, extra: tuple[str, ...] = (), **kwargs
 PROPORTIONS = ("charge_rate", "positive_outcome_rate", "sanction_detection_rate", "repeat_victimisation_rate")
 
 
-def headline_table(df: pd.DataFrame, period: Period, window_days: int = d.REPEAT_WINDOW_DAYS) -> pd.DataFrame:
+def headline_table(df: pd.DataFrame, period: Period, window_days: int = d.REPEAT_WINDOW_DAYS,
+                   first_recorded: pd.Timestamp | None = None) -> pd.DataFrame:
     """Headline metrics per unit with intervals and changes (long format).
 
     Metrics: ``volume`` (in-scope crimes; value = crimes per 1,000 female
     residents, annualised), the four proportions in :data:`PROPORTIONS`, and
     ``median_days_to_charge``.  Changes use :func:`vawgstats.metrics.compare_periods`.
+    ``first_recorded``: the data's first recorded date, when ``df`` holds only
+    some of the records (default: ``df``'s first).
     """
     from . import metrics
 
@@ -180,7 +186,8 @@ def headline_table(df: pd.DataFrame, period: Period, window_days: int = d.REPEAT
             "comparison_rate": f"{prefix}_value", "p_value": f"{prefix}_p", "flag": f"{prefix}_flag",
             "comparison_start": f"{prefix}_start", "comparison_end": f"{prefix}_end"})
         headline = headline.merge(compared, on=["unit_type", "unit", "metric"], how="left", validate="many_to_one")
-        _not_comparable_before_data(headline, prefix, df["recorded_date"].min())
+        _not_comparable_before_data(
+            headline, prefix, df["recorded_date"].min() if first_recorded is None else first_recorded)
     return headline
 
 
@@ -200,16 +207,18 @@ def _not_comparable_before_data(headline: pd.DataFrame, prefix: str, first_recor
         headline.loc[before, f"{prefix}_flag"] = FLAG_NOT_COMPARABLE
 
 
-def monthly_table(df: pd.DataFrame, period: Period) -> pd.DataFrame:
+def monthly_table(df: pd.DataFrame, period: Period, first_recorded: pd.Timestamp | None = None) -> pd.DataFrame:
     """In-scope crimes, charges, charge rate and pending outcomes per unit (London, BCUs) and month.
 
     Covers the :data:`TREND_MONTHS` months to the period end (or from the first
-    month of data, if later).  Uses the cohort charge rate, so the latest months
-    are low while outcomes are pending; the charts say so.
+    month of data, if later; ``first_recorded`` is the data's first recorded
+    date when ``df`` holds only some of the records).  Uses the cohort charge
+    rate, so the latest months are low while outcomes are pending; the charts say so.
     """
     from . import metrics
 
-    first_month = max(period.end - (TREND_MONTHS - 1), df["recorded_date"].min().to_period("M"))
+    first_recorded = df["recorded_date"].min() if first_recorded is None else first_recorded
+    first_month = max(period.end - (TREND_MONTHS - 1), first_recorded.to_period("M"))
     start, end = str(first_month), str(period.end)
     frames = {unit_type: metrics.charge_rate(df, start=start, end=end, by=_BY[unit_type] + ("month",))
               for unit_type in ("london", "bcu")}
@@ -237,7 +246,7 @@ def funnel_table(df: pd.DataFrame, period: Period, window_days: int = d.REPEAT_W
 
 def _offence_subset(df: pd.DataFrame, label: str) -> pd.DataFrame:
     column, values = d.REPORT_OFFENCE_GROUPS[label]
-    return df[df[column].astype(object).isin(values)]
+    return df[df[column].isin(list(values))]
 
 
 def offence_outcomes_table(df: pd.DataFrame, period: Period) -> pd.DataFrame:
@@ -452,14 +461,19 @@ def prepare(data_path: str | Path | None = None, *, start: str | None = None, en
             f"The period {period} has no records in {data_path}, which covers "
             f"{df['recorded_date'].min():%Y-%m} to {df['recorded_date'].max():%Y-%m}.")
 
-    headline = headline_table(df, period, window_days)
+    # Every measure counts in-scope crimes only, so the tables are computed on those rows
+    # (and the columns the measures read); the data-quality table and the trend window's
+    # first month look at every record.
+    scope = d.in_vawg_scope(df).to_numpy(dtype=bool)
+    scoped = df.loc[scope, [c for c in SCOPED_COLUMNS if c in df.columns]].reset_index(drop=True)
+    headline = headline_table(scoped, period, window_days, first_recorded=df["recorded_date"].min())
     tables = {
         "headline": headline,
-        "monthly": monthly_table(df, period),
-        "funnel": funnel_table(df, period, window_days),
-        "offence_outcomes": offence_outcomes_table(df, period),
-        "repeat": repeat_table(df, period, window_days),
-        "places": top_places(df, start=str(period.start), end=str(period.end)),
+        "monthly": monthly_table(scoped, period, first_recorded=df["recorded_date"].min()),
+        "funnel": funnel_table(scoped, period, window_days),
+        "offence_outcomes": offence_outcomes_table(scoped, period),
+        "repeat": repeat_table(scoped, period, window_days),
+        "places": top_places(scoped, start=str(period.start), end=str(period.end)),
         "quality": data_quality(df, start=str(period.start), end=str(period.end)),
         "borough_rates": borough_rates(headline),
     }
@@ -470,7 +484,7 @@ def prepare(data_path: str | Path | None = None, *, start: str | None = None, en
         "data_file": data_path.name,
         "data_sha256": data_sha,
         "rows": int(len(df)),
-        "in_scope_rows": int(d.in_vawg_scope(df).sum()),
+        "in_scope_rows": int(scope.sum()),
         "first_recorded": str(df["recorded_date"].min().date()),
         "last_recorded": str(df["recorded_date"].max().date()),
         "start": str(period.start),
