@@ -226,7 +226,8 @@ def _per_value(series: pd.Series, func) -> pd.Series:
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     mapped = [func(value) for value in uniques]
     lookup = np.array(mapped + [func(None)], dtype=object)
-    return pd.Series(lookup[codes], index=series.index)
+    # object dtype as given: inferring a string dtype would convert every value (0.3 s a million)
+    return pd.Series(lookup[codes], index=series.index, dtype=object)
 
 
 def _stringify(value: object) -> str:
@@ -543,6 +544,14 @@ def parse_records(raw: pd.DataFrame, path: str | Path, fmt: str = "csv",
     return _canonical(checked, raw)
 
 
+def _as_category(series: pd.Series, dtype: pd.CategoricalDtype) -> pd.Series:
+    """``series.astype(dtype)`` (values not among the categories become missing), by factorising:
+    about five times faster for a million strings of few distinct values."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    remap = np.append(dtype.categories.get_indexer(pd.Index(uniques, dtype=object)), -1)
+    return pd.Series(pd.Categorical.from_codes(remap[codes], dtype=dtype), index=series.index)
+
+
 def _canonical(checked: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame:
     def optional_text(series: pd.Series) -> pd.Series:
         return series.astype("string").replace("", pd.NA)
@@ -551,15 +560,15 @@ def _canonical(checked: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame:
         "crime_id": checked["crime_id"].astype("string"),
         "recorded_date": checked["recorded_date"],
         "offence_date": checked["offence_date"],
-        "borough": checked["borough"].astype(BOROUGH_DTYPE),
+        "borough": _as_category(checked["borough"], BOROUGH_DTYPE),
         "lsoa_code": optional_text(checked["lsoa_code"]),
-        "offence_group": checked["offence_group"].astype(OFFENCE_GROUP_DTYPE),
+        "offence_group": _as_category(checked["offence_group"], OFFENCE_GROUP_DTYPE),
         "domestic_abuse": checked["domestic_abuse"].astype(bool),
         "victim_id": optional_text(checked["victim_id"]),
-        "victim_sex": checked["victim_sex"].astype(SEX_DTYPE),
+        "victim_sex": _as_category(checked["victim_sex"], SEX_DTYPE),
         "victim_age": checked["victim_age"],
         "suspect_id": optional_text(checked["suspect_id"]),
-        "outcome_code": checked["outcome_code"].replace("", pd.NA).astype(OUTCOME_DTYPE),
+        "outcome_code": _as_category(checked["outcome_code"], OUTCOME_DTYPE),  # "" (none) is missing
         "outcome_date": checked["outcome_date"],
     })
     for column in ("latitude", "longitude"):
