@@ -408,10 +408,10 @@ def _passes_every_rule(frame: pd.DataFrame, as_of: pd.Timestamp) -> bool:
 
     recorded, offence, outcome = frame["recorded_date"], frame["offence_date"], frame["outcome_date"]
     age = frame["victim_age"].astype("Float64")
-    lsoa = pd.Series(pd.unique(frame["lsoa_code"].to_numpy(dtype=object)), dtype=object)
+    lsoa = pd.Series(frame["lsoa_code"].unique(), dtype=object)
     has_code = frame["outcome_code"].to_numpy(dtype=object) != ""
     return bool(
-        not (frame["crime_id"].to_numpy(dtype=object) == "").any()
+        not frame["crime_id"].eq("").any()
         and frame["crime_id"].is_unique
         and in_range("recorded_date", EARLIEST_RECORDED) and in_range("offence_date", EARLIEST_OFFENCE)
         and in_range("outcome_date", EARLIEST_RECORDED)
