@@ -157,3 +157,26 @@ def test_dask_cluster_renders_the_same_reports(data, rendered, tmp_path):
     for name in ("bcu-NA.html", "london.html", "index.html"):
         assert (without_timestamp((tmp_path / "dask" / name).read_text(encoding="utf-8"))
                 == without_timestamp((local / name).read_text(encoding="utf-8"))), name
+
+
+def test_a_warm_kernel_starts_each_report_afresh(tmp_path):
+    """A worker's kernel is reused, but each report sees an empty namespace and counts from 1."""
+    import nbformat
+
+    jupyter_path = report.ensure_kernel(tmp_path / "build")
+    first, second = tmp_path / "first.ipynb", tmp_path / "second.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("import os\nleft_over = os.getpid()")]), first)
+    nbformat.write(nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("import os\nprint('left_over' in dir(), os.getpid(), os.getcwd())")]), second)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    try:
+        report.execute_notebook(first, tmp_path / "a" / "first.ipynb", {}, jupyter_path, warm_kernel=True)
+        pid = report._WARM.manager.provisioner.pid
+        report.execute_notebook(second, tmp_path / "b" / "second.ipynb", {}, jupyter_path, warm_kernel=True)
+    finally:
+        report.shutdown_warm_kernel()
+    cell = nbformat.read(tmp_path / "b" / "second.ipynb", as_version=4).cells[0]
+    assert cell.execution_count == 1
+    assert cell.outputs[0]["text"].split() == ["False", str(pid), str(tmp_path / "b")]
