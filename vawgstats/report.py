@@ -8,8 +8,9 @@ One call, :func:`render`, does the main job:
    private working folder under ``build/`` (a kernel running this Python,
    ``sys.executable``), then convert it: with Quarto (HTML, and PDF through
    Typst) when ``quarto`` is on PATH, else in-process with nbconvert (HTML);
-3. move each finished file into the output folder with an atomic rename, so a
-   failed or interrupted run never leaves a half-written or mixed report;
+3. once every report has finished (written or failed), move the written files
+   into the output folder with atomic renames; an interrupted run publishes
+   nothing, and a failed report leaves its published predecessor untouched;
 4. write ``index.html`` linking the reports.
 
 Reports run in ``jobs`` worker processes (each with its own kernel, ports and
