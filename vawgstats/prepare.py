@@ -487,13 +487,7 @@ def prepare(data_path: str | Path | None = None, *, start: str | None = None, en
         "in_scope_rows": int(scope.sum()),
         "first_recorded": str(df["recorded_date"].min().date()),
         "last_recorded": str(df["recorded_date"].max().date()),
-        "start": str(period.start),
-        "end": str(period.end),
-        "period_label": period.label(),
-        "previous_start": str(period.previous().start),
-        "previous_end": str(period.previous().end),
-        "year_start": str(period.year_earlier().start),
-        "year_end": str(period.year_earlier().end),
+        **_period_fields(period),
         "as_of": as_of_date,
         "window_days": window_days,
         "version": __version__,
@@ -507,6 +501,13 @@ def prepare(data_path: str | Path | None = None, *, start: str | None = None, en
     }
     _write_atomically(directory, tables, manifest)
     return open_prepared(directory)
+
+
+def _period_fields(period: Period) -> dict[str, str]:
+    """The manifest's period entries: the period, its label and its two comparison periods."""
+    return {"start": str(period.start), "end": str(period.end), "period_label": period.label(),
+            "previous_start": str(period.previous().start), "previous_end": str(period.previous().end),
+            "year_start": str(period.year_earlier().start), "year_end": str(period.year_earlier().end)}
 
 
 def _counts_tables(data_path: Path, *, start, end, as_of, period_months: int) -> tuple[dict, dict]:
@@ -539,13 +540,7 @@ def _counts_tables(data_path: Path, *, start, end, as_of, period_months: int) ->
         "rows": int(len(counts)),
         "first_recorded": months.min(),
         "last_recorded": months.max(),
-        "start": str(period.start),
-        "end": str(period.end),
-        "period_label": period.label(),
-        "previous_start": str(period.previous().start),
-        "previous_end": str(period.previous().end),
-        "year_start": str(period.year_earlier().start),
-        "year_end": str(period.year_earlier().end),
+        **_period_fields(period),
         "as_of": str(pd.Timestamp(as_of).date()) if as_of else str(last_day),
         "sources": sorted(counts["source"].astype(str).unique()),
         "synthetic": open_data.is_synthetic_counts(data_path),

@@ -375,9 +375,13 @@ def _flag_only(row: pd.Series, prefix: str) -> str:
 def provenance(manifest: dict, *, parameters: dict, render_time: str | None) -> str:
     """The provenance footer: data file hash, rows, period, as-of date, version, parameters."""
     shown = ", ".join(f"{key}={value}" for key, value in sorted(parameters.items()))
+    if manifest.get("kind") == "counts":  # a counts table (open data): rows of counts, months, sheets
+        holding = (f"{manifest['rows']:,} rows of counts, months recorded {manifest['first_recorded']} to "
+                   f"{manifest['last_recorded']}; sheets: {', '.join(manifest.get('sources', []))}")
+    else:
+        holding = f"{manifest['rows']:,} records, recorded {manifest['first_recorded']} to {manifest['last_recorded']}"
     return (
-        f"Data file: `{manifest['data_file']}` (SHA-256 `{manifest['data_sha256']}`), "
-        f"{manifest['rows']:,} records, recorded {manifest['first_recorded']} to {manifest['last_recorded']}.  \n"
+        f"Data file: `{manifest['data_file']}` (SHA-256 `{manifest['data_sha256']}`), {holding}.  \n"
         f"Period: {manifest['start']} to {manifest['end']}. Data as at: {manifest['as_of']}.  \n"
         f"vawgstats version {manifest['version']}; prepared tables {manifest['key']}.  \n"
         f"Parameters: {shown}.  \n"
@@ -780,16 +784,3 @@ def open_header(manifest: dict, *, title: str, areas: str, edition: str) -> str:
     return header(manifest, title=title, areas=areas, edition=edition) + (
         f"\n> {OPEN_DATA_NOTE} {ABSENT_SECTIONS}\n")
 
-
-def open_provenance(manifest: dict, *, parameters: dict, render_time: str | None) -> str:
-    """The provenance footer for a counts table (rows of counts, months covered)."""
-    shown = ", ".join(f"{key}={value}" for key, value in sorted(parameters.items()))
-    return (
-        f"Data file: `{manifest['data_file']}` (SHA-256 `{manifest['data_sha256']}`), "
-        f"{manifest['rows']:,} rows of counts, months recorded {manifest['first_recorded']} to "
-        f"{manifest['last_recorded']}; sheets: {', '.join(manifest.get('sources', []))}.  \n"
-        f"Period: {manifest['start']} to {manifest['end']}. Data as at: {manifest['as_of']}.  \n"
-        f"vawgstats version {manifest['version']}; prepared tables {manifest['key']}.  \n"
-        f"Parameters: {shown}.  \n"
-        f"Rendered: {render_time or 'not recorded'}.\n"
-    )
