@@ -205,17 +205,22 @@ def read_records(path: str | Path) -> tuple[pd.DataFrame, str]:
     if path.is_dir():
         raise DataError(f"{path}: is a folder; expected a CSV or Parquet file of crime records.")
     if path.suffix.lower() in (".parquet", ".pq"):
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        try:
-            frame = pq.read_table(path).to_pandas()
-        except (pa.ArrowException, OSError) as exc:
-            raise DataError(f"{path}: the file could not be read as Parquet ({exc}).") from None
-        if frame.empty:
-            raise DataError(f"{path}: the Parquet file has no rows.")
-        return frame.reset_index(drop=True), "parquet"
+        return read_parquet_frame(path), "parquet"
     return read_csv_text(_decode(_read_bytes(path), path), path), "csv"
+
+
+def read_parquet_frame(path: Path) -> pd.DataFrame:
+    """A Parquet file as a DataFrame; :class:`DataError` naming the file if unreadable or empty."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        frame = pq.read_table(path).to_pandas()
+    except (pa.ArrowException, OSError) as exc:
+        raise DataError(f"{path}: the file could not be read as Parquet ({exc}).") from None
+    if frame.empty:
+        raise DataError(f"{path}: the Parquet file has no rows.")
+    return frame.reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- parsing

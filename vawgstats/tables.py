@@ -437,16 +437,21 @@ def signals_sentence(series: pd.DataFrame, signals: pd.DataFrame, what: str, per
     return f"Months whose {what} meets a signal rule: {months}."
 
 
-def funnel_alt_text(rows: pd.DataFrame, unit: str | None, what: str) -> str:
-    """Alt text for a funnel plot: London's rate and which units lie outside the limits."""
+def funnel_alt_text(rows: pd.DataFrame, unit: str | None, what: str, per_1000: bool = False) -> str:
+    """Alt text for a funnel plot: London's rate and which units lie outside the limits.
+
+    Rates are read as percentages, or with ``per_1000`` as rates per 1,000 women and girls.
+    """
     if rows.empty:
         return f"Funnel plot of the {what}: no data."
     outside = rows[~rows["position"].eq("within limits")]
     listed = "; ".join(f"{r.unit} {r.position}" for r in outside.itertuples()) or "none"
     mine = rows[rows["unit"] == unit]
     own = f" {unit} is {mine['position'].iloc[0]}." if unit and not mine.empty else ""
-    return (f"Funnel plot of the {what} for {len(rows)} units against London's "
-            f"{pct(rows['london_rate'].iloc[0])}. Outside the 95% limits: {listed}.{own}")
+    london = rows["london_rate"].iloc[0]
+    rate = f"{london * 1000:.1f} per 1,000 women and girls" if per_1000 else pct(london)
+    return (f"Funnel plot of the {what} for {len(rows)} units against London's {rate}. "
+            f"Outside the 95% limits: {listed}.{own}")
 
 
 def map_alt_text(rates: pd.DataFrame, highlight: list[str]) -> str:
@@ -765,16 +770,6 @@ def open_interval_alt_text(rows: pd.DataFrame, what: str) -> str:
     listed = "; ".join(f"{r.label} {r.rate * 1000:.1f} ({r.ci_low * 1000:.1f} to {r.ci_high * 1000:.1f})"
                        for r in ordered.itertuples())
     return f"{what} a year per 1,000 women and girls in each BCU with its 95% interval, highest first: {listed}."
-
-
-def open_funnel_alt_text(rows: pd.DataFrame, unit: str | None, what: str) -> str:
-    """Alt text for an open-data funnel plot (rates per 1,000)."""
-    outside = rows[~rows["position"].eq("within limits")]
-    listed = "; ".join(f"{r.unit} {r.position}" for r in outside.itertuples()) or "none"
-    mine = rows[rows["unit"] == unit]
-    own = f" {unit} is {mine['position'].iloc[0]}." if unit and not mine.empty else ""
-    return (f"Funnel plot of {what} per 1,000 women and girls for the 12 BCUs against London's "
-            f"{rows['london_rate'].iloc[0] * 1000:.1f}. Outside the 95% limits: {listed}.{own}")
 
 
 def open_header(manifest: dict, *, title: str, areas: str, edition: str) -> str:

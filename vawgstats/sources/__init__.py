@@ -186,16 +186,9 @@ def read_tables(path: Path) -> list[tuple[str, str, pd.DataFrame]]:
     name = path.name.lower()
     label = str(path)
     if name.endswith((".parquet", ".pq")):
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+        from ..schema import read_parquet_frame
 
-        try:
-            frame = pq.read_table(path).to_pandas()
-        except (pa.ArrowException, OSError) as exc:
-            raise DataError(f"{path}: the file could not be read as Parquet ({exc}).") from None
-        if frame.empty:
-            raise DataError(f"{path}: the Parquet file has no rows.")
-        return [(label, "", frame.reset_index(drop=True))]
+        return [(label, "", read_parquet_frame(path))]
     if name.endswith((".xlsx", ".xlsm")):
         try:
             import openpyxl  # noqa: F401
