@@ -58,3 +58,16 @@ def test_prepare_reads_a_counts_table(tmp_path, one_year):
     assert prepared.manifest["kind"] == "counts" and prepared.manifest["synthetic"]
     assert (prepared.manifest["start"], prepared.manifest["end"]) == ("2025-01", "2025-12")
     assert set(pd.read_parquet(prepared.directory / "headline.parquet")["metric"]) == {"offences", "victims"}
+
+
+def test_default_period_with_day_and_month_precision(one_year):
+    from vawgstats.prepare import resolve_period
+
+    ended = one_year[one_year["recorded_date"] < "2025-12-15"]   # December incomplete: ends in November
+    assert (str(resolve_period(ended, None, None).start), str(resolve_period(ended, None, None).end)) == (
+        "2024-12", "2025-11")
+    assert str(resolve_period(one_year, None, None).end) == "2025-12"
+    monthly = one_year.assign(recorded_date=one_year["recorded_date"].dt.to_period("M").dt.start_time)
+    assert str(resolve_period(monthly, None, None).end) == "2025-12"   # police.uk: the last month is whole
+    with pytest.raises(Exception, match="both --start and --end"):
+        resolve_period(one_year, "2025-01", None)

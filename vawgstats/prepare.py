@@ -394,14 +394,22 @@ def _key(parts: dict) -> str:
 
 
 def resolve_period(df: pd.DataFrame, start: str | None, end: str | None, months: int = 12) -> Period:
-    """The requested period, or the latest ``months`` complete months in the data."""
+    """The requested period, or the latest ``months`` complete months in the data.
+
+    With day precision the last month counts only if it has a record on its last day;
+    with month precision (every ``recorded_date`` the 1st of a month) it counts.
+    """
     if start and end:
         return as_period(start, end)
     if start or end:
         from .errors import ParamsError
 
         raise ParamsError("Give both --start and --end (YYYY-MM), or neither for the latest 12 complete months.")
-    return latest_complete_months(df["recorded_date"].max(), months)
+    last = df["recorded_date"].max()
+    if df["recorded_date"].dt.day.eq(1).all():
+        # month precision (police.uk: every date is the 1st of its month): a month present is whole
+        last = last.to_period("M").end_time.normalize()
+    return latest_complete_months(last, months)
 
 
 def _prepared_directory(data_path, *, start, end, as_of, build_root, window_days, period_months):
