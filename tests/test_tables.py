@@ -106,3 +106,12 @@ def test_markdown_for_the_params_files(synthetic_small):
     numeric = {"charge_rate": {"value": 0.2, "direction": "increase", "note": "A stated target."}}
     text = tables.targets_table(numeric, table, "NA", "public")
     assert text.startswith("|") and "20.0%" in text
+
+
+def test_position_phrase_reads_as_a_sentence():
+    from vawgstats.metrics import POSITIONS
+
+    phrases = [tables.position_phrase(p) for p in POSITIONS]
+    assert phrases == ["above the 99.8% limit", "above the 95% limit", "within the limits",
+                       "below the 95% limit", "below the 99.8% limit"]
+    assert tables.position_phrase("not comparable") == "not comparable"

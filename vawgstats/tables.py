@@ -359,12 +359,20 @@ def summary(headline_table: pd.DataFrame, funnel_table: pd.DataFrame, unit: str,
             sentences.append(f"The {label} is not shown because its counts are below 10.")
             continue
         position = funnel_table[(funnel_table["metric"] == metric) & (funnel_table["unit"] == unit)]
-        where = f"; against London it is {position['position'].iloc[0]}" if not position.empty else ""
+        where = f"; against London it is {position_phrase(position['position'].iloc[0])}" if not position.empty else ""
         sentences.append(
             f"The {label} was {pct(row['value'])} (95% interval {interval(row['ci_low'], row['ci_high'])}), "
             f"London {pct(london.loc[metric, 'value'])}; on the previous period: {_flag_only(row, 'previous')}"
             f"{where}.")
     return " ".join(sentences) + "\n"
+
+
+def position_phrase(position: str) -> str:
+    """A funnel position in a sentence: "above the 99.8% limit", "within the limits"."""
+    for side in ("above", "below"):
+        if position.startswith(side + " "):
+            return position.replace(side + " ", side + " the ", 1)
+    return "within the limits" if position == "within limits" else position
 
 
 def _flag_only(row: pd.Series, prefix: str) -> str:
@@ -732,7 +740,7 @@ def open_summary(headline_table: pd.DataFrame, funnel_table: pd.DataFrame, unit:
     ]
     position = funnel_table[(funnel_table["metric"] == "offences") & (funnel_table["unit"] == unit)]
     if not position.empty:
-        sentences.append(f"Against London's rate the BCU is {position['position'].iloc[0]}.")
+        sentences.append(f"Against London's rate the BCU is {position_phrase(position['position'].iloc[0])}.")
     return " ".join(sentences) + "\n"
 
 
