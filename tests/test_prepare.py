@@ -71,3 +71,25 @@ def test_default_period_with_day_and_month_precision(one_year):
     assert str(resolve_period(monthly, None, None).end) == "2025-12"   # police.uk: the last month is whole
     with pytest.raises(Exception, match="both --start and --end"):
         resolve_period(one_year, "2025-01", None)
+
+
+def test_police_uk_records_are_labelled_as_the_proxy(tmp_path):
+    """police.uk rows of 'Violence and sexual offences' (here: the Met burglary sample relabelled)."""
+    import shutil
+    from pathlib import Path
+
+    from vawgstats import tables
+    from vawgstats.sources import import_source
+
+    sample = Path(__file__).parent / "data" / "real" / "police_uk" / "metropolitan_burglary_only"
+    source = tmp_path / "policeuk"
+    shutil.copytree(sample, source)
+    for street in source.rglob("*-street.csv"):
+        text = street.read_text(encoding="utf-8")
+        street.write_text(text.replace(",Burglary,", ",Violence and sexual offences,"), encoding="utf-8")
+    import_source("policeuk", [source], tmp_path / "records.parquet")
+    prepared = prepare(tmp_path / "records.parquet", build_root=tmp_path / "build")
+    assert prepared.manifest["policeuk_proxy"]
+    assert (prepared.manifest["start"], prepared.manifest["end"]) == ("2023-01", "2023-12")
+    assert tables.POLICEUK_NOTE in tables.header(prepared.manifest, title="t", areas="a", edition="public")
+    assert "no victim or suspect identifiers" in tables.repeat_note(prepared.table("repeat"), prepared.manifest, "NA")
