@@ -115,3 +115,11 @@ def test_position_phrase_reads_as_a_sentence():
     assert phrases == ["above the 99.8% limit", "above the 95% limit", "within the limits",
                        "below the 95% limit", "below the 99.8% limit"]
     assert tables.position_phrase("not comparable") == "not comparable"
+
+
+def test_repeat_note_says_why_repeat_victimisation_is_missing():
+    table = pd.DataFrame({"unit": ["NA", "EA"], "victims": ["all", "all"], "denominator": [0, 40],
+                          "crimes_without_victim_id": [25, 3]})
+    assert "police.uk" in tables.repeat_note(table, {"policeuk_proxy": True}, "EA")
+    assert "No in-scope crime" in tables.repeat_note(table, {"policeuk_proxy": False}, "NA")
+    assert tables.repeat_note(table, {"policeuk_proxy": False}, "EA") == ""

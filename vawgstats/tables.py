@@ -218,6 +218,22 @@ def repeat(table: pd.DataFrame, unit: str, edition: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def repeat_note(table: pd.DataFrame, manifest: dict, unit: str) -> str:
+    """Why repeat victimisation cannot be measured, when it cannot; else an empty string.
+
+    police.uk open data carry no victim or suspect identifiers; other data may
+    lack victim IDs for every in-scope crime of a unit.
+    """
+    if manifest.get("policeuk_proxy"):
+        return ("police.uk open data carry no victim or suspect identifiers, so repeat victimisation and "
+                "repeat suspects cannot be measured from them: the tables below are empty for that reason.\n")
+    row = table[(table["unit"] == unit) & (table["victims"] == "all")]
+    if not row.empty and row["denominator"].iloc[0] == 0 and row["crimes_without_victim_id"].iloc[0] > 0:
+        return ("No in-scope crime recorded in the period has a victim ID, so repeat victimisation cannot be "
+                "measured for this area.\n")
+    return ""
+
+
 def repeat_suspects(table: pd.DataFrame, unit: str, edition: str) -> pd.DataFrame:
     """Counts of repeat suspects (never identifiers)."""
     row = table[(table["unit"] == unit) & (table["victims"] == "all")].iloc[0]
