@@ -209,6 +209,7 @@ def test_open_data_render_from_the_published_counts(tmp_path):
     for heading in ("League table", "Funnel plots", "Offences and victims across London"):
         assert f">{heading}<" in london
     assert "Aged 20 to 29 years" in london and 'href="bcu-NA.html"' in london
+    assert "published counts (open-data edition" in (out / "index.html").read_text(encoding="utf-8")
     audit = run_cli("audit", "out", cwd=tmp_path)
     assert audit.returncode == 0, audit.stdout + audit.stderr
 

@@ -487,6 +487,12 @@ def write_index(out_dir: Path, results: list[JobResult], manifest: dict, edition
                 + ", ".join(escape(r.name) for r in failed) + "</p>") if failed else ""
     banner = ("<p class=\"banner\"><strong>SYNTHETIC DATA — NOT REAL CRIMES.</strong></p>"
               if manifest.get("synthetic") else "")
+    if manifest.get("kind") == "counts":
+        source = "published counts (open-data edition: volumes and rates, no outcomes)"
+    elif manifest.get("policeuk_proxy"):
+        source = "police.uk records (VAWG approximated by violence and sexual offences)"
+    else:
+        source = "crime records"
     html = f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -505,6 +511,7 @@ h1 {{ font-size: 1.6rem; }} a {{ color: #12436D; }}
 <h1>Violence against women and girls: BCU reports</h1>
 {banner}
 <p>Period: {escape(manifest['period_label'])} (recorded {escape(manifest['start'])} to {escape(manifest['end'])}).
+Data: <code>{escape(manifest['data_file'])}</code>, {escape(source)}.
 Data as at {escape(manifest['as_of'])}. Edition: {escape(edition)}. Rendered {escape(rendered_at)}.</p>
 {london}
 <h2>Basic Command Units</h2>
