@@ -263,7 +263,9 @@ def _parse_dates(series: pd.Series) -> tuple[pd.Series, pd.Series]:
             series = series.dt.tz_localize(None)
         parsed, beyond = _to_ns(series)
         return parsed.dt.normalize(), beyond
-    text = _text(series)
+    # Parse each distinct text once (a few thousand dates among a million rows), then spread.
+    codes, uniques = pd.factorize(_text(series))
+    text = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
     parsed = pd.to_datetime(text.where(text != ""), format="ISO8601", errors="coerce")
     bad = (text != "") & parsed.isna()
     if bad.any():  # one more try for day-first dates (dd/mm/yyyy) as written by spreadsheets
@@ -271,7 +273,9 @@ def _parse_dates(series: pd.Series) -> tuple[pd.Series, pd.Series]:
         parsed = parsed.fillna(retry)
         bad = (text != "") & parsed.isna()
     parsed, beyond = _to_ns(parsed)
-    return parsed.dt.normalize(), (bad | beyond).astype(bool)
+    parsed, bad = parsed.dt.normalize().to_numpy(), (bad | beyond).to_numpy(dtype=bool)
+    return (pd.Series(parsed[codes], index=series.index, dtype="datetime64[ns]"),
+            pd.Series(bad[codes], index=series.index, dtype=bool))
 
 
 def _bool_value(value: object) -> object:
