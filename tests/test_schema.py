@@ -8,7 +8,7 @@ import pytest
 
 import vawgstats
 from vawgstats.errors import DataError
-from vawgstats.schema import CANONICAL_COLUMNS, load, write_records
+from vawgstats.schema import CANONICAL_COLUMNS, load, parse_records, write_records
 
 from .conftest import AS_OF
 
@@ -173,3 +173,65 @@ def test_parquet_with_wrong_schema(tmp_path):
 def test_missing_file():
     with pytest.raises(DataError, match="no such file"):
         load("/no/such/file.csv")
+
+
+# ----------------------------------------------------------------------------- the quick check
+
+def _one_rule_broken() -> dict[str, object]:
+    """Each rule of the pandera schema broken on one row of otherwise valid records."""
+    def outcome_before(df):
+        df.loc[3, "outcome_date"] = df.loc[3, "recorded_date"] - pd.Timedelta(days=2)
+        df.loc[3, "outcome_code"] = "1"
+
+    def code_without_date(df):
+        df.loc[4, "outcome_code"], df.loc[4, "outcome_date"] = "1", pd.NaT
+
+    def date_without_code(df):
+        df.loc[5, "outcome_code"], df.loc[5, "outcome_date"] = "", df.loc[5, "recorded_date"]
+
+    def column(name, value):
+        def change(df):
+            df[name] = df[name].astype(object)
+            df.loc[6, name] = value
+        return change
+
+    def duplicate(df):
+        df.loc[7, "crime_id"] = df.loc[8, "crime_id"]
+
+    return {
+        "valid": lambda df: None,
+        "duplicate crime_id": duplicate,
+        "recorded in 1900": column("recorded_date", pd.Timestamp("1900-01-01")),
+        "offence after recording": column("offence_date", pd.Timestamp("2025-03-31")),
+        "outcome after as_of": column("outcome_date", pd.Timestamp("2030-01-01")),
+        "outcome before recording": outcome_before,
+        "code without date": code_without_date,
+        "date without code": date_without_code,
+        "unknown borough": column("borough", "Atlantis"),
+        "unknown offence group": column("offence_group", "burglary"),
+        "unknown victim sex": column("victim_sex", "X"),
+        "unknown outcome code": column("outcome_code", "19"),
+        "age 130": column("victim_age", 130),
+        "bad LSOA": column("lsoa_code", "W01000001"),
+    }
+
+
+@pytest.mark.parametrize("case", list(_one_rule_broken()))
+def test_quick_check_and_pandera_agree(case, monkeypatch):
+    """The quick vectorised check (schema._passes_every_rule) stands in for pandera only on
+    valid data: on each broken rule the load fails the same way with and without it."""
+    from vawgstats import schema, synthetic
+
+    raw = synthetic.generate(seed=1, start="2025-01", end="2025-03", scale=0.005)
+    _one_rule_broken()[case](raw)
+
+    def outcome() -> str:
+        try:
+            return f"loaded {len(parse_records(raw.copy(), 'records.csv', as_of='2025-06-30'))}"
+        except DataError as exc:
+            return str(exc)
+
+    quick = outcome()
+    monkeypatch.setattr(schema, "_passes_every_rule", lambda frame, as_of: False)   # pandera always
+    assert outcome() == quick
+    assert quick.startswith("loaded") == (case == "valid")
