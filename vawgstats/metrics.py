@@ -800,6 +800,18 @@ def compare_periods(df: pd.DataFrame, *, start, end, by=("bcu",), metric: str = 
 POSITIONS = ("above 99.8% limit", "above 95% limit", "within limits", "below 95% limit", "below 99.8% limit")
 
 
+def funnel_position(rate: np.ndarray, limits: pd.DataFrame) -> np.ndarray:
+    """Each rate's position against its limits (:func:`vawgstats.stats.funnel_limits`): one of
+    :data:`POSITIONS` (strictly above / below a limit, or within), or "not comparable"."""
+    rate = np.asarray(rate, dtype=float)
+    upper_998, upper_95 = limits["upper_998"].to_numpy(), limits["upper_95"].to_numpy()
+    lower_998, lower_95 = limits["lower_998"].to_numpy(), limits["lower_95"].to_numpy()
+    return np.select(
+        [np.isnan(rate) | np.isnan(upper_95), rate > upper_998, rate > upper_95, rate < lower_998,
+         rate < lower_95],
+        ["not comparable", POSITIONS[0], POSITIONS[1], POSITIONS[4], POSITIONS[3]], default=POSITIONS[2])
+
+
 def funnel_limits(df: pd.DataFrame, *, start, end, by=("bcu",), metric: str = "charge_rate",
                   method: str = "cohort", metric_kwargs: dict | None = None) -> pd.DataFrame:
     """Comparison with London: funnel-plot control limits for each unit.
@@ -830,12 +842,9 @@ def funnel_limits(df: pd.DataFrame, *, start, end, by=("bcu",), metric: str = "c
     np.divide(pooled_num, pooled_den, out=london, where=pooled_den > 0)
     limits = stats.funnel_limits(denominator, london)
     rate = table["rate"].to_numpy(dtype=float)
+    position = funnel_position(rate, limits)
     upper_998, upper_95 = limits["upper_998"].to_numpy(), limits["upper_95"].to_numpy()
     lower_998, lower_95 = limits["lower_998"].to_numpy(), limits["lower_95"].to_numpy()
-    position = np.select(
-        [np.isnan(rate) | np.isnan(upper_95), rate > upper_998, rate > upper_95, rate < lower_998,
-         rate < lower_95],
-        ["not comparable", POSITIONS[0], POSITIONS[1], POSITIONS[4], POSITIONS[3]], default=POSITIONS[2])
     return groups.frame({"numerator": numerator, "denominator": denominator, "rate": rate,
                          "london_rate": london, "lower_95": lower_95, "upper_95": upper_95,
                          "lower_998": lower_998, "upper_998": upper_998, "position": position})

@@ -199,7 +199,7 @@ def funnel_table(headline: pd.DataFrame) -> pd.DataFrame:
     ``metric``, ``numerator``, ``denominator``, ``rate`` (per woman),
     ``london_rate``, limits and ``position``.
     """
-    from .metrics import POSITIONS
+    from .metrics import funnel_position
 
     parts = []
     for measure in MEASURES:
@@ -209,10 +209,7 @@ def funnel_table(headline: pd.DataFrame) -> pd.DataFrame:
         rate = numerator / denominator
         london = numerator.sum() / denominator.sum()
         limits = stats.funnel_limits(denominator, london)
-        position = np.select(
-            [rate > limits["upper_998"], rate > limits["upper_95"], rate < limits["lower_998"],
-             rate < limits["lower_95"]],
-            [POSITIONS[0], POSITIONS[1], POSITIONS[4], POSITIONS[3]], default=POSITIONS[2])
+        position = funnel_position(rate, limits)
         parts.append(pd.DataFrame({
             "unit_type": "bcu", "unit": rows["unit"].to_numpy(), "metric": measure,
             "numerator": numerator.astype("int64"), "denominator": denominator, "rate": rate,

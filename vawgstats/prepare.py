@@ -33,6 +33,7 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -62,7 +63,13 @@ _BY = {"london": (), "bcu": ("bcu",), "borough": ("borough",)}
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    """SHA-256 of a file's bytes, as hex."""
+    """SHA-256 of a file's bytes, as hex (remembered while the file's size and mtime stay the same)."""
+    status = Path(path).stat()
+    return _sha256_of(str(Path(path).resolve()), status.st_size, status.st_mtime_ns, chunk)
+
+
+@lru_cache(maxsize=32)
+def _sha256_of(path: str, size: int, mtime_ns: int, chunk: int) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         while block := handle.read(chunk):
@@ -393,18 +400,26 @@ def _key(parts: dict) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def resolve_period(df: pd.DataFrame, start: str | None, end: str | None, months: int = 12) -> Period:
-    """The requested period, or the latest ``months`` complete months in the data.
-
-    With day precision the last month counts only if it has a record on its last day;
-    with month precision (every ``recorded_date`` the 1st of a month) it counts.
-    """
+def requested_period(start: str | None, end: str | None) -> Period | None:
+    """The period given as ``start`` and ``end`` (``YYYY-MM``), or None when neither is given."""
     if start and end:
         return as_period(start, end)
     if start or end:
         from .errors import ParamsError
 
         raise ParamsError("Give both --start and --end (YYYY-MM), or neither for the latest 12 complete months.")
+    return None
+
+
+def resolve_period(df: pd.DataFrame, start: str | None, end: str | None, months: int = 12) -> Period:
+    """The requested period, or the latest ``months`` complete months in the data.
+
+    With day precision the last month counts only if it has a record on its last day;
+    with month precision (every ``recorded_date`` the 1st of a month) it counts.
+    """
+    requested = requested_period(start, end)
+    if requested is not None:
+        return requested
     last = df["recorded_date"].max()
     if df["recorded_date"].dt.day.eq(1).all():
         # month precision (police.uk: every date is the 1st of its month): a month present is whole
@@ -525,14 +540,7 @@ def _counts_tables(data_path: Path, *, start, end, as_of, period_months: int) ->
 
     counts = load_counts(data_path)
     open_data.check_counts(counts, str(data_path))
-    if start and end:
-        period = as_period(start, end)
-    elif start or end:
-        from .errors import ParamsError
-
-        raise ParamsError("Give both --start and --end (YYYY-MM), or neither for the latest 12 months.")
-    else:
-        period = open_data.latest_period(counts, period_months)
+    period = requested_period(start, end) or open_data.latest_period(counts, period_months)
     months = open_data.location_counts(counts, "offences")["month"].astype(str)
     if str(period.start) > months.max() or str(period.end) < months.min():
         from .errors import ParamsError

@@ -793,7 +793,6 @@ def _interrupts_ignored():
     """Ignore SIGINT while worker processes are spawned: they inherit the setting, so a Ctrl-C
     reaching a worker before its initialiser runs cannot print a traceback from it."""
     import signal
-    import threading
 
     if threading.current_thread() is not threading.main_thread():
         yield

@@ -68,6 +68,13 @@ def markdown(table: pd.DataFrame, caption: str, label: str) -> str:
     return f"{body}\n\n: {caption} {{#{label}}}\n"
 
 
+def _p_text(p_value) -> str:
+    """", p=0.012", ", p<0.001", or nothing when there is no p-value."""
+    if _missing(p_value):
+        return ""
+    return f", p={float(p_value):.3f}" if p_value >= 0.001 else ", p<0.001"
+
+
 def _change_text(row: pd.Series, prefix: str, percent: bool, edition: str) -> str:
     value = row.get(f"{prefix}_value")
     flag = row.get(f"{prefix}_flag")
@@ -79,7 +86,7 @@ def _change_text(row: pd.Series, prefix: str, percent: bool, edition: str) -> st
         return f"{flag} (from <10)"
     shown = pct(value) if percent else f"{float(value):,.0f}"
     p_value = row.get(f"{prefix}_p")
-    p_text = "" if _missing(p_value) else f", p={float(p_value):.3f}" if p_value >= 0.001 else ", p<0.001"
+    p_text = _p_text(p_value)
     return f"{flag} (from {shown}{p_text})"
 
 
@@ -608,7 +615,7 @@ def _count_change_text(row: pd.Series, prefix: str, edition: str) -> str:
     if _missing(earlier) or _missing(flag) or flag == "not comparable":
         return "not comparable"
     p_value = row.get(f"{prefix}_p")
-    p_text = "" if _missing(p_value) else f", p={float(p_value):.3f}" if p_value >= 0.001 else ", p<0.001"
+    p_text = _p_text(p_value)
     return f"{flag} (from {count_text(earlier, edition)}{p_text})"
 
 
