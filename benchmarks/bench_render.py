@@ -10,7 +10,7 @@ On the same data, one raw CSV of five years of synthetic London
 ``--cache``), it times three ways of making the 12 BCU reports and the London
 overview as HTML with nbconvert, in this order:
 
-(a) ``cold``: our pipeline, ``vawgstats.report.render(bcus=None,
+(a) ``cold``: our pipeline, ``vawgstats.render.render(bcus=None,
     renderer="nbconvert")`` into a fresh build and output folder: prepare the
     tables once, then render the reports in ``-j`` worker processes (default:
     the number of cores), converting in-process;
@@ -51,7 +51,7 @@ REPO = Path(__file__).resolve().parent.parent
 #: One run of our pipeline, in a fresh Python process: prints the summary and a JSON line.
 OURS = """
 import json, sys, time
-from vawgstats.report import render
+from vawgstats.render import render
 started = time.perf_counter()
 summary = render(bcus=None, data_path=sys.argv[1], out_dir=sys.argv[2], build_root=sys.argv[3],
                  renderer="nbconvert", jobs=int(sys.argv[4]) or None, progress=False)
@@ -94,7 +94,7 @@ def run_naive(data: Path, work: Path) -> tuple[float, dict[str, float]]:
     """The papermill loop, each notebook preparing from the raw CSV, then nbconvert per report."""
     import papermill
 
-    from vawgstats.report import KERNEL_NAME, ensure_kernel
+    from vawgstats.render import KERNEL_NAME, ensure_kernel
 
     jupyter_path = ensure_kernel(work / "kernel")
     env_before = dict(os.environ)

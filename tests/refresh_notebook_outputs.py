@@ -34,7 +34,7 @@ def _execute(notebook, path: Path) -> None:
     import os
     import tempfile
 
-    from vawgstats.report import KERNEL_NAME, ensure_kernel
+    from vawgstats.render import KERNEL_NAME, ensure_kernel
 
     os.environ["JUPYTER_PATH"] = str(ensure_kernel(Path(tempfile.mkdtemp())))
     client = NotebookClient(notebook, timeout=900, kernel_name=KERNEL_NAME,

@@ -13,7 +13,7 @@ import subprocess
 import pytest
 
 from vawgstats import synthetic
-from vawgstats.report import render
+from vawgstats.render import render
 from vawgstats.schema import write_records
 
 pytestmark = pytest.mark.slow

@@ -21,7 +21,8 @@ import nbformat
 import pytest
 from click.testing import CliRunner
 
-from vawgstats import cli, report, synthetic
+from vawgstats import cli, synthetic
+from vawgstats.render import jobs as render_jobs
 from vawgstats.schema import write_records
 
 pytestmark = pytest.mark.slow
@@ -89,7 +90,7 @@ def test_interrupt_leaves_published_reports_untouched(data, tmp_path):
 
 def failing_notebook(tmp_path: Path, failing_bcu: str) -> Path:
     """A copy of the BCU report notebook whose first cell after the parameters fails for one BCU."""
-    notebook = nbformat.read(report.notebook_path("bcu_report"), as_version=4)
+    notebook = nbformat.read(render_jobs.notebook_path("bcu_report"), as_version=4)
     index = next(i for i, c in enumerate(notebook.cells) if "parameters" in c.metadata.get("tags", []))
     cell = nbformat.v4.new_code_cell(f'if bcu == "{failing_bcu}":\n'
                                      f'    raise RuntimeError("deliberate failure in the {failing_bcu} report")')
@@ -102,8 +103,8 @@ def failing_notebook(tmp_path: Path, failing_bcu: str) -> Path:
 
 def test_one_failing_bcu_does_not_stop_the_others(data, tmp_path, monkeypatch):
     broken = failing_notebook(tmp_path, "EA")
-    real_notebook_path = report.notebook_path
-    monkeypatch.setattr(report, "notebook_path",
+    real_notebook_path = render_jobs.notebook_path
+    monkeypatch.setattr(render_jobs, "notebook_path",
                         lambda name: broken if name == "bcu_report" else real_notebook_path(name))
     out = published(tmp_path / "out")
     before = snapshot(out)
@@ -124,7 +125,7 @@ def test_one_failing_bcu_does_not_stop_the_others(data, tmp_path, monkeypatch):
     assert not [p.name for p in out.iterdir() if p.name.endswith(".part")]
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == sorted(PREVIOUS)
     # the failed report is not recorded as up to date, so the next run tries it again
-    state = json.loads((out / report.STATE_FILE).read_text(encoding="utf-8"))
+    state = json.loads((out / render_jobs.STATE_FILE).read_text(encoding="utf-8"))
     assert "bcu-NA" in state and "london" in state and "bcu-EA" not in state
 
 

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from vawgstats import prepare as prepare_module
-from vawgstats import report, synthetic
+from vawgstats import render as rendering, synthetic
+from vawgstats.render import execute, jobs as render_jobs, kernel
 from vawgstats.params import default_params_dir
 from vawgstats.prepare import is_prepared, prepare
 from vawgstats.schema import write_records
@@ -45,12 +46,12 @@ def keys(prepared, *, params_dir: Path | None = None, build_root: Path | None = 
          render_time: str = "2026-04-01 09:00 UTC", notebook_sha: str | None = None) -> dict[str, str]:
     """Each report's cache key, computed as ``render`` computes it."""
     build_root = build_root or Path(prepared.directory).parent.parent
-    jobs = report.build_jobs(prepared, bcus=["NA", "EA"], edition="public", renderer="nbconvert",
+    jobs = render_jobs.build_jobs(prepared, bcus=["NA", "EA"], edition="public", renderer="nbconvert",
                              build_root=build_root, params_dir=params_dir, render_time=render_time,
                              jupyter_path=build_root / "jupyter")
-    params_sha = report._params_sha(params_dir)
-    return {job.name: report._job_key(prepared.key, job,
-                                      notebook_sha or report._sha256(Path(job.notebook).read_bytes()), params_sha)
+    params_sha = render_jobs._params_sha(params_dir)
+    return {job.name: render_jobs._job_key(prepared.key, job,
+                                      notebook_sha or render_jobs._sha256(Path(job.notebook).read_bytes()), params_sha)
             for job in jobs}
 
 
@@ -95,7 +96,7 @@ def test_key_changes_with_the_parameter_files(prepared, tmp_path):
 def test_key_changes_with_the_notebook_and_the_version(prepared, monkeypatch):
     before = keys(prepared)
     assert all(k != before[n] for n, k in keys(prepared, notebook_sha="edited notebook").items())
-    monkeypatch.setattr(report, "__version__", "99.0")
+    monkeypatch.setattr(render_jobs, "__version__", "99.0")
     assert all(k != before[n] for n, k in keys(prepared).items())
 
 
@@ -106,12 +107,12 @@ def test_a_new_version_prepares_the_tables_again(data, prepared, monkeypatch):
     assert not is_prepared(data, start=START, end=END, build_root=build_root)
 
 
-def render(data: Path, out: Path, build: Path, **options) -> report.RenderSummary:
-    return report.render(bcus=["NA"], data_path=data, start=START, end=END, out_dir=out, build_root=build,
+def render(data: Path, out: Path, build: Path, **options) -> rendering.RenderSummary:
+    return rendering.render(bcus=["NA"], data_path=data, start=START, end=END, out_dir=out, build_root=build,
                          renderer="nbconvert", progress=False, **options)
 
 
-def statuses(summary: report.RenderSummary) -> dict[str, str]:
+def statuses(summary: rendering.RenderSummary) -> dict[str, str]:
     return {r.name: r.status for r in summary.results}
 
 
@@ -163,7 +164,7 @@ def test_a_warm_kernel_starts_each_report_afresh(tmp_path):
     """A worker's kernel is reused, but each report sees an empty namespace and counts from 1."""
     import nbformat
 
-    jupyter_path = report.ensure_kernel(tmp_path / "build")
+    jupyter_path = kernel.ensure_kernel(tmp_path / "build")
     first, second = tmp_path / "first.ipynb", tmp_path / "second.ipynb"
     nbformat.write(nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell("import os\nleft_over = os.getpid()")]), first)
@@ -172,11 +173,11 @@ def test_a_warm_kernel_starts_each_report_afresh(tmp_path):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     try:
-        report.execute_notebook(first, tmp_path / "a" / "first.ipynb", {}, jupyter_path, warm_kernel=True)
-        pid = report._WARM.manager.provisioner.pid
-        report.execute_notebook(second, tmp_path / "b" / "second.ipynb", {}, jupyter_path, warm_kernel=True)
+        execute.execute_notebook(first, tmp_path / "a" / "first.ipynb", {}, jupyter_path, warm_kernel=True)
+        pid = kernel._WARM.manager.provisioner.pid
+        execute.execute_notebook(second, tmp_path / "b" / "second.ipynb", {}, jupyter_path, warm_kernel=True)
     finally:
-        report.shutdown_warm_kernel()
+        kernel.shutdown_warm_kernel()
     cell = nbformat.read(tmp_path / "b" / "second.ipynb", as_version=4).cells[0]
     assert cell.execution_count == 1
     assert cell.outputs[0]["text"].split() == ["False", str(pid), str(tmp_path / "b")]

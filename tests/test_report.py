@@ -10,7 +10,7 @@ import sys
 import nbformat
 import pytest
 
-from vawgstats import report
+from vawgstats.render import convert, kernel, publish
 from vawgstats.errors import ParamsError, RenderError
 
 FAKE_QUARTO = """#!{python}
@@ -41,15 +41,15 @@ def fake_quarto(tmp_path, monkeypatch):
 def test_auto_falls_back_to_nbconvert_with_advice(monkeypatch):
     monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.warns(UserWarning, match="Install it from https://quarto.org"):
-        assert report.choose_renderer("auto") == "nbconvert"
+        assert convert.choose_renderer("auto") == "nbconvert"
     with pytest.raises(RenderError, match="Quarto is not installed"):
-        report.choose_renderer("quarto")
+        convert.choose_renderer("quarto")
     with pytest.raises(ParamsError):
-        report.choose_renderer("latex")
+        convert.choose_renderer("latex")
 
 
 def test_auto_uses_quarto_when_on_path(fake_quarto):
-    assert report.choose_renderer("auto") == "quarto"
+    assert convert.choose_renderer("auto") == "quarto"
 
 
 def test_quarto_path_renders_stored_outputs_in_own_folder(fake_quarto, tmp_path):
@@ -57,7 +57,7 @@ def test_quarto_path_renders_stored_outputs_in_own_folder(fake_quarto, tmp_path)
     workdir.mkdir()
     executed = workdir / "bcu-NA.ipynb"
     nbformat.write(nbformat.v4.new_notebook(), executed)
-    html, pdf = report.convert_with_quarto(executed, "North Area BCU (NA): VAWG scrutiny report", "public")
+    html, pdf = convert.convert_with_quarto(executed, "North Area BCU (NA): VAWG scrutiny report", "public")
     assert html.name == "bcu-NA.html" and pdf.name == "bcu-NA.pdf"
     calls = [json.loads(line) for line in (workdir / "quarto-calls.jsonl").read_text().splitlines()]
     assert [c[c.index("--to") + 1] for c in calls] == ["html", "typst"]
@@ -73,7 +73,7 @@ def test_quarto_failure_is_a_render_error(fake_quarto, tmp_path):
     (tmp_path / "_quarto.yml").write_text("")
     fake_quarto.write_text("#!/bin/sh\necho 'ERROR: typst failed' >&2\nexit 1\n")
     with pytest.raises(RenderError, match="typst failed|quarto failed"):
-        report.convert_with_quarto(executed, "t", "public")
+        convert.convert_with_quarto(executed, "t", "public")
 
 
 @pytest.mark.skipif(shutil.which("quarto") is None, reason="Quarto is not installed on this machine")
@@ -88,15 +88,15 @@ def test_real_quarto_renders_html_and_pdf(tmp_path):
     notebook.cells = [nbformat.v4.new_raw_cell("---\ntitle: t\nexecute:\n  echo: false\n---"), cell]
     executed = workdir / "r.ipynb"
     nbformat.write(notebook, executed)
-    html, pdf = report.convert_with_quarto(executed, "Real Quarto", "public")
+    html, pdf = convert.convert_with_quarto(executed, "Real Quarto", "public")
     assert "Real Quarto" in html.read_text() and pdf.read_bytes().startswith(b"%PDF")
 
 
 def test_safe_output_path_refuses_escapes(tmp_path):
-    assert report.safe_output_path(tmp_path, "bcu-NA.html") == (tmp_path / "bcu-NA.html").resolve()
+    assert publish.safe_output_path(tmp_path, "bcu-NA.html") == (tmp_path / "bcu-NA.html").resolve()
     for name in ("../x.html", "/etc/passwd", "sub/../../x.html"):
         with pytest.raises(ParamsError):
-            report.safe_output_path(tmp_path, name)
+            publish.safe_output_path(tmp_path, name)
 
 
 def test_publish_replaces_whole_files_and_leaves_no_parts(tmp_path):
@@ -105,22 +105,22 @@ def test_publish_replaces_whole_files_and_leaves_no_parts(tmp_path):
     (out / "bcu-NA.html").write_text("old")
     new = tmp_path / "bcu-NA.html"
     new.write_text("new")
-    report.publish([new], out)
+    publish.publish([new], out)
     assert (out / "bcu-NA.html").read_text() == "new"
     assert sorted(p.name for p in out.iterdir()) == ["bcu-NA.html"]
 
 
 def test_captions_and_edition_marks():
     text = "| a |\n|---|\n| 1 |\n\n: Headline figures {#tbl-headline}\n"
-    assert "*Table: Headline figures*" in report._nbconvert_captions(text)
-    assert "{#tbl" not in report._nbconvert_captions(text)
-    marked = report.mark_edition("<html><head><title>x</title></head></html>", "public")
+    assert "*Table: Headline figures*" in convert._nbconvert_captions(text)
+    assert "{#tbl" not in convert._nbconvert_captions(text)
+    marked = convert.mark_edition("<html><head><title>x</title></head></html>", "public")
     assert '<head>\n<meta name="vawgstats-edition" content="public">' in marked
 
 
 def test_kernel_runs_this_python(tmp_path):
-    root = report.ensure_kernel(tmp_path)
-    spec = json.loads((root / "kernels" / report.KERNEL_NAME / "kernel.json").read_text())
+    root = kernel.ensure_kernel(tmp_path)
+    spec = json.loads((root / "kernels" / kernel.KERNEL_NAME / "kernel.json").read_text())
     assert spec["argv"][0] == sys.executable
 
 

@@ -103,7 +103,7 @@ def render(bcus, all_bcus, data, start, end, as_of, edition, out, renderer, jobs
     """Render the BCU reports, the London overview and the index."""
     import warnings
 
-    from .report import render as render_reports
+    from .render import render as render_reports
 
     if bool(bcus) == bool(all_bcus):
         raise click.UsageError("Give --all, or one or more --bcu CODE.")

@@ -1,0 +1,132 @@
+"""Converting an executed notebook: HTML with nbconvert (in-process), or HTML and PDF with Quarto."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import threading
+import warnings
+from html import escape
+from importlib import resources
+from pathlib import Path
+
+from ..errors import ParamsError, RenderError
+from .jobs import project_root
+
+QUARTO_ADVICE = (
+    "Quarto is not installed (no 'quarto' on PATH). Install it from https://quarto.org/docs/get-started/ "
+    "(or `pip install vawgstats[quarto]` where that can download Quarto), or use --renderer nbconvert."
+)
+DEFAULT_QUARTO_YML = """\
+project:
+  type: default
+execute:
+  enabled: false
+format:
+  html:
+    embed-resources: true
+    theme: cosmo
+    toc: true
+  typst:
+    toc: true
+    papersize: a4
+"""
+
+
+
+def choose_renderer(requested: str = "auto") -> str:
+    """``quarto`` or ``nbconvert``. ``auto`` uses Quarto when it is on PATH, else nbconvert with a warning."""
+    if requested not in ("auto", "quarto", "nbconvert"):
+        raise ParamsError(f"Unknown renderer {requested!r}: expected auto, quarto or nbconvert.")
+    has_quarto = shutil.which("quarto") is not None
+    if requested == "quarto" and not has_quarto:
+        raise RenderError(QUARTO_ADVICE)
+    if requested == "auto":
+        if has_quarto:
+            return "quarto"
+        warnings.warn("Rendering with nbconvert (HTML only, no PDF). " + QUARTO_ADVICE, UserWarning, stacklevel=2)
+        return "nbconvert"
+    return requested
+
+
+
+_CAPTION = re.compile(r"^: (?P<caption>.+?) \{#(?P<label>tbl-[\w-]+)\}\s*$", re.MULTILINE)
+
+
+def _nbconvert_captions(text: str) -> str:
+    """Quarto's table caption line ``: Caption {#tbl-x}`` as an emphasised line for nbconvert."""
+    return _CAPTION.sub(lambda m: f"*Table: {m.group('caption')}*", text)
+
+
+def mark_edition(html: str, edition: str) -> str:
+    """Add ``<meta name="vawgstats-edition">`` to a page (read by ``vawgstats audit``)."""
+    tag = f'<meta name="vawgstats-edition" content="{escape(edition)}">'
+    return re.sub(r"<head([^>]*)>", lambda m: f"<head{m.group(1)}>\n{tag}", html, count=1)
+
+
+_EXPORTERS = threading.local()
+
+
+def _html_exporter():
+    """The HTML exporter of this thread, made once: loading its templates takes about 0.4 s."""
+    exporter = getattr(_EXPORTERS, "html", None)
+    if exporter is None:
+        from nbconvert import HTMLExporter
+
+        templates = resources.files("vawgstats") / "templates"
+        exporter = _EXPORTERS.html = HTMLExporter(
+            template_name="vawgstats_html", extra_template_basedirs=[str(templates)],
+            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, exclude_raw=True,
+            embed_images=True,
+        )
+    return exporter
+
+
+def convert_with_nbconvert(executed: Path, title: str, edition: str) -> Path:
+    """Self-contained HTML without code, scripts or network references (nbconvert, in-process)."""
+    import nbformat
+
+    notebook = nbformat.read(executed, as_version=4)
+    notebook.metadata["title"] = title
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "text/markdown" in data:
+                data["text/markdown"] = _nbconvert_captions(data["text/markdown"])
+    body, _ = _html_exporter().from_notebook_node(notebook, resources={"vawgstats_edition": edition})
+    target = executed.with_suffix(".html")
+    target.write_text(mark_edition(body, edition), encoding="utf-8")
+    return target
+
+
+def quarto_config() -> str:
+    """The project's _quarto.yml text (or a built-in copy if the file is missing)."""
+    path = project_root() / "_quarto.yml"
+    return path.read_text(encoding="utf-8") if path.exists() else DEFAULT_QUARTO_YML
+
+
+def quarto_commands(executed: Path, title: str) -> list[list[str]]:
+    """The Quarto commands for one executed notebook: HTML, then PDF through Typst."""
+    return [["quarto", "render", executed.name, "--to", fmt, "-M", f"title:{title}"] for fmt in ("html", "typst")]
+
+
+def convert_with_quarto(executed: Path, title: str, edition: str) -> list[Path]:
+    """HTML (embedded resources) and Typst PDF of the stored outputs; Quarto does not re-execute.
+
+    Each report renders in its own folder with its own copy of _quarto.yml, so
+    concurrent renders never share a Quarto project directory.
+    """
+    workdir = executed.parent
+    (workdir / "_quarto.yml").write_text(quarto_config(), encoding="utf-8")
+    for command in quarto_commands(executed, title):
+        completed = subprocess.run(command, cwd=workdir, capture_output=True, text=True, check=False)
+        if completed.returncode != 0:
+            tail = (completed.stderr or completed.stdout).strip().splitlines()[-5:]
+            raise RenderError(f"quarto failed ({' '.join(command)}): {' | '.join(tail)}")
+    html, pdf = executed.with_suffix(".html"), executed.with_suffix(".pdf")
+    missing = [p.name for p in (html, pdf) if not p.exists()]
+    if missing:
+        raise RenderError(f"quarto did not write {', '.join(missing)} in {workdir}")
+    html.write_text(mark_edition(html.read_text(encoding="utf-8"), edition), encoding="utf-8")
+    return [html, pdf]

@@ -1,0 +1,211 @@
+"""Executing reports: one notebook with papermill (:func:`execute_notebook`), one report
+(:func:`run_job`: execute, then convert), and many at once in worker processes or on Dask
+(:func:`execute_jobs`), with Ctrl-C handled by the parent process.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+
+from ..errors import RenderError
+from .convert import convert_with_nbconvert, convert_with_quarto
+from .jobs import Job, JobResult
+from .kernel import (_WARM_ENGINE, KERNEL_NAME, _kernel_environment, shutdown_warm_kernel, warm_kernel_manager,
+                     warm_up)
+
+
+def run_job(job: Job | dict, warm_kernel: bool = False) -> JobResult:
+    """Execute and convert one report in its working folder (runs in a worker process).
+
+    ``warm_kernel``: run it in this thread's kernel, started by the first report
+    and reset before each (:func:`warm_kernel_manager`), instead of a kernel of its own.
+    Never raises: a failure is returned as ``status="failed"`` with the error text.
+    """
+    job = Job(**job) if isinstance(job, dict) else job
+    started = time.perf_counter()
+    workdir = Path(job.workdir)
+    try:
+        shutil.rmtree(workdir, ignore_errors=True)
+        workdir.mkdir(parents=True)
+        executed = workdir / f"{job.name}.ipynb"
+        execute_notebook(Path(job.notebook), executed, job.parameters, Path(job.jupyter_path),
+                         warm_kernel=warm_kernel)
+        if job.renderer == "quarto":
+            files = convert_with_quarto(executed, job.title, job.edition)
+        else:
+            files = [convert_with_nbconvert(executed, job.title, job.edition)]
+        return JobResult(job.name, "written", [str(f) for f in files], time.perf_counter() - started)
+    except Exception as exc:  # noqa: BLE001 - reported per report, the run goes on
+        return JobResult(job.name, "failed", [], time.perf_counter() - started, _error_text(exc))
+
+
+def _error_text(exc: Exception) -> str:
+    text = str(exc).strip()
+    # papermill's PapermillExecutionError carries the cell's exception name and message
+    ename, evalue = getattr(exc, "ename", None), getattr(exc, "evalue", None)
+    if ename:
+        text = f"{ename}: {evalue}"
+    return f"{exc.__class__.__name__}: {text.splitlines()[0] if text else ''}"[:500]
+
+
+def execute_notebook(source: Path, output: Path, parameters: dict, jupyter_path: Path,
+                     warm_kernel: bool = False) -> None:
+    """Run a notebook with papermill, in the kernel that runs this Python.
+
+    With ``warm_kernel`` it runs in this thread's kernel (:func:`warm_kernel_manager`),
+    else in a new kernel that is ended afterwards.
+    """
+    import papermill
+
+    _kernel_environment(jupyter_path)
+    # Saved once at the end (or on failure), not after every cell; the kernel is killed at the
+    # end rather than asked to shut down (its outputs are all in hand by then).
+    try:
+        options = {"engine_name": _WARM_ENGINE, "km": warm_kernel_manager(output.parent)} if warm_kernel else {}
+        notebook = papermill.execute_notebook(
+            str(source), str(output), parameters=parameters, kernel_name=KERNEL_NAME,
+            cwd=str(output.parent), progress_bar=False, log_output=False, report_mode=False,
+            request_save_on_cell_execute=False, shutdown_kernel="immediate", **options,
+        )
+    except BaseException:
+        if warm_kernel:
+            shutdown_warm_kernel()  # the next report starts from a new kernel
+        raise
+    import nbformat
+
+    # Quarto and readers expect the generic kernel name; the executed outputs are what matter.
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook.metadata.setdefault("language_info", {"name": "python"})
+    notebook.metadata.pop("papermill", None)
+    for cell in notebook.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell["id"] = "injected-parameters"  # papermill gives it a random id; reports must be reproducible
+    nbformat.write(notebook, output)
+
+
+
+def _execute(todo: list[Job], *, jobs: int | None, dask_scheduler: str | None, progress: bool,
+             pool: ProcessPoolExecutor | None = None):
+    """Yield each job's result as it finishes: in-process, in worker processes, or on Dask.
+
+    ``pool``: worker processes started already (:func:`_start_pool`), used instead of new ones.
+    """
+    from tqdm import tqdm
+
+    if not todo:
+        return
+    bar = tqdm(total=len(todo), desc="Rendering reports", unit="report", disable=not progress,
+               file=sys.stderr, leave=True)
+    try:
+        if dask_scheduler:
+            yield from _execute_dask(todo, dask_scheduler, bar)
+            return
+        workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
+        if workers == 1 and pool is None:
+            try:
+                for job in todo:
+                    bar.set_postfix_str(job.name)
+                    result = run_job(job, warm_kernel=True)
+                    bar.update(1)
+                    yield result
+            finally:
+                shutdown_warm_kernel()
+            return
+        pool = pool or _start_pool(workers)
+        try:
+            with _interrupts_ignored():  # workers start here, inheriting "ignore Ctrl-C"
+                # the overview first: it takes longest, and last it would leave a worker idle
+                ordered = sorted(todo, key=lambda job: job.name != "london")
+                pending = {pool.submit(run_job, asdict(job), True) for job in ordered}  # warm kernels
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    result = future.result()
+                    bar.set_postfix_str(result.name)
+                    bar.update(1)
+                    yield result
+        except BaseException:
+            _terminate_pool(pool)
+            raise
+        else:
+            pool.shutdown(wait=True)
+    finally:
+        bar.close()
+
+
+def _ignore_interrupts() -> None:
+    """Worker initialiser: Ctrl-C is handled by the parent process, which ends the workers."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _start_pool(workers: int, warm_up_in: tuple[Path, Path] | None = None) -> ProcessPoolExecutor:
+    """A pool of ``workers`` spawned processes that ignore Ctrl-C (the parent handles it).
+
+    ``warm_up_in``: (JUPYTER_PATH root, working folder); start the workers now and
+    have each start its kernel and import what reports need (:func:`warm_up`).
+    """
+    import multiprocessing
+
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_ignore_interrupts)
+    if warm_up_in:
+        with _interrupts_ignored():  # workers start here, inheriting "ignore Ctrl-C"
+            for _ in range(workers):
+                pool.submit(warm_up, str(warm_up_in[0]), str(warm_up_in[1]))
+    return pool
+
+
+def _terminate_pool(pool: ProcessPoolExecutor) -> None:
+    """Stop at once (Ctrl-C or an error): the workers ignore SIGINT (so they print no
+    tracebacks) and are ended here; their kernels exit when their parent does."""
+    workers_alive = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in workers_alive:
+        process.terminate()
+
+
+@contextmanager
+def _interrupts_ignored():
+    """Ignore SIGINT while worker processes are spawned: they inherit the setting, so a Ctrl-C
+    reaching a worker before its initialiser runs cannot print a traceback from it."""
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _execute_dask(todo: list[Job], address: str, bar):
+    try:
+        from dask.distributed import Client, as_completed
+    except ImportError:
+        raise RenderError("--dask-scheduler needs Dask: pip install 'vawgstats[dask]'.") from None
+    try:
+        client = Client(address, timeout=20)
+    except (OSError, TimeoutError) as exc:
+        raise RenderError(f"Could not connect to the Dask scheduler at {address}: {exc}") from None
+    try:
+        futures = client.map(run_job, [asdict(job) for job in todo], pure=False)
+        for future in as_completed(futures):
+            result = future.result()
+            bar.update(1)
+            yield result
+    finally:
+        client.close()

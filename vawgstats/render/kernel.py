@@ -1,0 +1,165 @@
+"""The kernel that runs the notebooks: a kernelspec for this Python, and one warm kernel per worker."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+from pathlib import Path
+
+from ..errors import RenderError
+
+KERNEL_NAME = "vawgstats-python"
+
+
+def ensure_kernel(build_root: Path) -> Path:
+    """Write a kernelspec that runs this very Python (``sys.executable``); return its JUPYTER_PATH root.
+
+    A user-level 'python3' kernelspec may point at another environment, where
+    vawgstats is not importable; a kernel of our own name avoids it.
+    """
+    root = build_root / "jupyter"
+    spec_dir = root / "kernels" / KERNEL_NAME
+    spec = {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+                 "--IPKernelApp.log_level=ERROR"],
+        "display_name": f"vawgstats ({sys.executable})",
+        "language": "python",
+        "metadata": {"debugger": False},
+    }
+    path = spec_dir / "kernel.json"
+    text = json.dumps(spec, indent=1)
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        spec_dir.mkdir(parents=True, exist_ok=True)
+        temporary = spec_dir / f".kernel-{os.getpid()}.json"
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    return root.resolve()
+
+
+
+#: Run before each report in a warm kernel: an empty namespace and execution counts from 1, as
+#: in a new kernel, no figures left open, and the report's folder as working directory.
+RESET_KERNEL = """\
+import os, sys
+os.chdir({cwd!r})
+if "matplotlib.pyplot" in sys.modules:
+    sys.modules["matplotlib.pyplot"].close("all")
+get_ipython().reset(new_session=True)
+"""
+_WARM = threading.local()
+_WARM_ENGINE = "vawgstats-warm"
+
+
+def warm_kernel_manager(cwd: Path):
+    """This thread's kernel, started on first use, reset (:data:`RESET_KERNEL`) for a new report.
+
+    A worker renders many reports; starting a kernel and importing pandas,
+    matplotlib and scipy into it cost about 2.5 s, a large share of a report.
+    Reusing one kernel per worker pays that once.  Module-level state is kept
+    (imports, caches of pure functions), the namespace is not; tests check that
+    reports made this way are identical to those made in new kernels.
+    """
+    from jupyter_client.manager import KernelManager
+
+    _register_warm_engine()
+    manager = getattr(_WARM, "manager", None)
+    if manager is None or not manager.is_alive():
+        shutdown_warm_kernel()
+        manager = KernelManager(kernel_name=KERNEL_NAME)
+        manager.start_kernel(cwd=str(cwd))
+        _WARM.manager = manager
+        import multiprocessing.util
+
+        # ended when this process exits normally (workers, and the main process at exit)
+        multiprocessing.util.Finalize(None, _shutdown_kernel, args=(manager,), exitpriority=10)
+        _WARM.client = manager.client()
+        _WARM.client.start_channels()
+        _WARM.client.wait_for_ready(timeout=60)
+    client = _WARM.client
+    request = client.execute(RESET_KERNEL.format(cwd=str(cwd)), silent=True, store_history=False)
+    while True:  # the reply comes on the shell channel; nothing to read on IOPub
+        reply = client.get_shell_msg(timeout=60)
+        if reply["parent_header"].get("msg_id") == request:
+            break
+    if reply["content"]["status"] != "ok":
+        shutdown_warm_kernel()
+        raise RenderError(f"Could not reset the kernel: {reply['content'].get('evalue', '')}")
+    return manager
+
+
+def _kernel_environment(jupyter_path: Path) -> None:
+    """Environment for the kernels this process starts: our kernelspec, matplotlib without a display."""
+    paths = os.environ.get("JUPYTER_PATH", "").split(os.pathsep)
+    if str(jupyter_path) not in paths:  # workers run many jobs: add it once
+        os.environ["JUPYTER_PATH"] = os.pathsep.join([str(jupyter_path)] + [p for p in paths if p])
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+
+
+#: What a report's kernel imports; a warm-up (:func:`warm_up`) imports it in advance.
+WARM_UP_CODE = ("import scipy.stats, IPython.display\n"
+                "import vawgstats.charts, vawgstats.methods, vawgstats.params, vawgstats.prepare, vawgstats.tables")
+
+
+def warm_up(jupyter_path: str, workdir: str) -> bool:
+    """Start this worker's warm kernel and import into it what reports need.
+
+    Run in each worker while the main process prepares the tables, so that the
+    two overlap.  Returns whether it worked; a failure here only means the
+    first report starts the kernel itself.
+    """
+    try:
+        _kernel_environment(Path(jupyter_path))
+        Path(workdir).mkdir(parents=True, exist_ok=True)
+        warm_kernel_manager(Path(workdir))
+        client = _WARM.client
+        request = client.execute(WARM_UP_CODE, silent=True, store_history=False)
+        while (reply := client.get_shell_msg(timeout=120))["parent_header"].get("msg_id") != request:
+            pass
+        return reply["content"]["status"] == "ok"
+    except Exception:  # noqa: BLE001 - the reports will say what is wrong, if anything is
+        return False
+
+
+def _shutdown_kernel(manager) -> None:
+    try:
+        if manager.has_kernel:
+            manager.shutdown_kernel(now=True)
+    except Exception:  # noqa: BLE001 - it may be gone already
+        pass
+
+
+def shutdown_warm_kernel() -> None:
+    """End this thread's warm kernel, if any."""
+    manager, client = getattr(_WARM, "manager", None), getattr(_WARM, "client", None)
+    _WARM.manager = _WARM.client = None
+    if client is not None:
+        client.stop_channels()
+    if manager is not None:
+        _shutdown_kernel(manager)
+
+
+def _register_warm_engine() -> None:
+    """Register a papermill engine that runs in this thread's warm kernel and leaves it running."""
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    if _WARM_ENGINE in papermill_engines._engines:
+        return
+
+    class WarmEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
+                                     stderr_file=None, start_timeout=60, execution_timeout=None, **kwargs):
+            from papermill.clientwrap import PapermillNotebookClient
+            from papermill.engines import logger
+
+            kwargs.pop("input_path", None)
+            client = PapermillNotebookClient(
+                nb_man, kernel_name=kernel_name, log=logger, log_output=log_output, stdout_file=stdout_file,
+                stderr_file=stderr_file, startup_timeout=start_timeout, timeout=execution_timeout, **kwargs)
+            client.kc = _WARM.client  # connected and ready already; neither is ended afterwards
+            return client.execute()
+
+    papermill_engines.register(_WARM_ENGINE, WarmEngine)

@@ -1,0 +1,113 @@
+"""The whole run: prepare, decide what to render, execute, publish, write the index."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ..errors import ParamsError
+from ..geography import BCU_CODES
+from .convert import choose_renderer
+from .execute import _execute, _start_pool, _terminate_pool
+from .index import write_index
+from .jobs import (JobResult, _job_key, _known_bcu, _outputs, _params_sha, _read_state, _sha256, _write_state,
+                   build_jobs)
+from .kernel import ensure_kernel
+from .publish import publish
+
+
+@dataclass
+class RenderSummary:
+    """What a render run did."""
+
+    out_dir: Path
+    results: list[JobResult]
+    seconds: float
+    renderer: str
+    prepared_key: str
+
+    @property
+    def failed(self) -> list[JobResult]:
+        return [r for r in self.results if r.status == "failed"]
+
+    def text(self) -> str:
+        written = [r.name for r in self.results if r.status == "written"]
+        skipped = [r.name for r in self.results if r.status == "skipped"]
+        lines = [f"Rendered {len(written)} report(s) with {self.renderer} into {self.out_dir} "
+                 f"in {self.seconds:.1f} s; {len(skipped)} unchanged and skipped; {len(self.failed)} failed."]
+        if skipped:
+            lines.append("Skipped (inputs unchanged, outputs present; --force re-renders): " + ", ".join(skipped))
+        for result in self.failed:
+            lines.append(f"FAILED {result.name}: {result.error}")
+        return "\n".join(lines)
+
+
+
+def render(*, bcus: list[str] | None = None, data_path: str | Path | None = None, start: str | None = None,
+           end: str | None = None, edition: str = "public", out_dir: str | Path = "reports",
+           renderer: str = "auto", jobs: int | None = None, force: bool = False,
+           build_root: str | Path = "build", params_dir: str | Path | None = None,
+           as_of: str | None = None, dask_scheduler: str | None = None, progress: bool = True,
+           render_time: str | None = None) -> RenderSummary:
+    """Render the BCU reports (all 12 when ``bcus`` is None), the London overview and the index."""
+    from ..params import load_all_params
+    from ..prepare import is_prepared, prepare
+
+    started = time.perf_counter()
+    if edition not in ("public", "restricted"):
+        raise ParamsError(f"Unknown edition {edition!r}: expected public or restricted.")
+    codes = list(BCU_CODES) if not bcus else [_known_bcu(code) for code in bcus]
+    out_dir, build_root = Path(out_dir), Path(build_root)
+    chosen = choose_renderer(renderer)
+    load_all_params(params_dir)  # fail early, naming the file, on a bad parameter file
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(codes) + 1))
+    pool = None
+    if not dask_scheduler and workers > 1 and not is_prepared(data_path, start=start, end=end, as_of=as_of,
+                                                               build_root=build_root):
+        # the tables take a while to prepare: meanwhile the workers start, and their kernels
+        pool = _start_pool(workers, warm_up_in=(ensure_kernel(build_root), (build_root / "jobs").resolve()))
+    try:
+        prepared = prepare(data_path, start=start, end=end, as_of=as_of, build_root=build_root)
+    except BaseException:
+        if pool is not None:
+            _terminate_pool(pool)
+        raise
+    jupyter_path = ensure_kernel(build_root)
+    rendered_at = render_time or datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # the overview links to this run's BCU reports and to those already published in out_dir
+    linked = [c for c in BCU_CODES if c in codes or (out_dir / f"bcu-{c}.html").exists()]
+    job_list = build_jobs(prepared, bcus=codes, edition=edition, renderer=chosen, build_root=build_root,
+                          params_dir=Path(params_dir) if params_dir else None, render_time=rendered_at,
+                          jupyter_path=jupyter_path, linked_bcus=linked)
+
+    state = _read_state(out_dir)
+    params_sha = _params_sha(params_dir)
+    results, todo = [], []
+    for job in job_list:
+        job.key = _job_key(prepared.key, job, _sha256(Path(job.notebook).read_bytes()), params_sha)
+        present = all((out_dir / name).exists() for name in _outputs(job.name, chosen))
+        if not force and present and state.get(job.name) == job.key:
+            results.append(JobResult(job.name, "skipped"))
+        else:
+            todo.append(job)
+
+    # Nothing is published until every report has finished (written or failed): an interrupt
+    # (Ctrl-C) or a crash part-way leaves the output folder exactly as it was.
+    finished = list(_execute(todo, jobs=jobs, dask_scheduler=dask_scheduler, progress=progress, pool=pool))
+    if pool is not None:
+        pool.shutdown(wait=True)  # done already, unless there was nothing to render
+    for result in finished:
+        if result.status == "written":
+            publish([Path(f) for f in result.files], out_dir)
+            state[result.name] = next(j.key for j in todo if j.name == result.name)
+        results.append(result)
+    if finished:
+        _write_state(out_dir, state)
+    write_index(out_dir, results, prepared.manifest, edition, rendered_at)
+    order = {job.name: i for i, job in enumerate(job_list)}
+    results.sort(key=lambda r: order.get(r.name, 99))
+    return RenderSummary(out_dir, results, time.perf_counter() - started, chosen, prepared.key)
