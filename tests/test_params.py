@@ -70,7 +70,45 @@ def test_na_and_ea_use_their_commanders_aims_and_the_rest_are_marked_generic():
 
 def test_load_defaults_from_repository():
     assert P.load_defaults(REPO_PARAMS) == P.Defaults(
-        edition="public", period_months=12, repeat_window_days=365, suppression_threshold=10)
+        edition="public", period_months=12, repeat_window_days=365, suppression_threshold=10,
+        targets={"walk_and_talk": {"per_month": 6, "direction": "increase",
+                                   "note": "The Met's target: 6 Walk and Talks a month on each BCU."}})
+
+
+def _write_targets(tmp_path, text):
+    import shutil
+
+    folder = tmp_path / "params"
+    shutil.copytree(REPO_PARAMS, folder)
+    file = folder / "NA.yaml"
+    file.write_text(file.read_text(encoding="utf-8").replace("targets:\n", "targets:\n" + text, 1), encoding="utf-8")
+    return folder
+
+
+def test_returns_targets_in_bcu_files(tmp_path):
+    folder = _write_targets(tmp_path, "  walk_and_talk:\n    per_month: 8\n  wanted_da_suspects:\n"
+                                      "    direction: decrease\n  trust_percent:\n    value: 75\n")
+    targets = P.load_bcu_params("NA", folder).targets
+    assert targets["walk_and_talk"] == {"per_month": 8, "direction": "increase", "note": ""}
+    assert targets["wanted_da_suspects"]["direction"] == "decrease"
+    assert targets["trust_percent"]["value"] == 75
+
+
+@pytest.mark.parametrize("text, words", [
+    ("  walk_and_talk:\n    per_month: 6\n    value: 70\n", ["per_month and value"]),
+    ("  walk_and_talk:\n    per_month: -1\n", ["0 or more"]),
+    ("  wanted_da_suspects:\n    per_month: 6\n", ["stock", "per_month"]),
+    ("  trust_percent:\n    value: 120\n", ["0-100"]),
+    ("  walk_and_talk:\n    note: none\n", ["direction"]),
+    ("  walk_and_talk:\n    per_week: 2\n", ["per_week"]),
+    ("  walks:\n    per_month: 2\n", ["walks"]),
+])
+def test_bad_returns_targets_are_refused_naming_the_key(tmp_path, text, words):
+    folder = _write_targets(tmp_path, text)
+    with pytest.raises(P.ParamsError) as caught:
+        P.load_bcu_params("NA", folder)
+    for word in words:
+        assert word in str(caught.value)
 
 
 def test_load_bcu_params_accepts_code_or_name():

@@ -147,6 +147,62 @@ def prepare(data, start, end, as_of, build) -> None:
                f"in {prepared.directory}")
 
 
+@main.group()
+def returns() -> None:
+    """Delivery returns against the ten VAWG commitments: template, validate, synth."""
+
+
+@returns.command("template")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the Excel workbook (.xlsx).")
+@friendly_errors
+def returns_template(out: Path) -> None:
+    """Write an Excel workbook to fill in: data sheet with drop-down lists, and every measure described."""
+    from .errors import ParamsError
+    from .returns import MEASURES
+    from .returns_template import write_workbook
+
+    if out.suffix.lower() != ".xlsx":
+        raise ParamsError(f"{out}: the template is an Excel workbook; give a file name ending .xlsx.")
+    write_workbook(out)
+    click.echo(f"Wrote the returns template ({len(MEASURES)} measures) to {out}")
+
+
+@returns.command("validate")
+@click.argument("path", type=click.Path(path_type=Path))
+@friendly_errors
+def returns_validate(path: Path) -> None:
+    """Check a returns file (CSV, .xlsx or Parquet) against the vocabulary (exit 0 valid, 2 invalid)."""
+    from .returns import load_returns
+
+    table = load_returns(path)
+    if table.empty:
+        click.echo(f"{path}: valid, but it holds no figures.")
+        return
+    click.echo(f"{path}: valid. {len(table):,} figures, {table['start'].min()} to {table['end'].max()}, "
+               f"{table['bcu'].nunique()} unit(s), {table['measure'].nunique()} measure(s).")
+
+
+@returns.command("synth")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the returns (.csv, .xlsx or .parquet).")
+@click.option("--seed", default=None, type=int, help="Random seed (default 2021).")
+@click.option("--start", required=True, help="First month, YYYY-MM.")
+@click.option("--end", required=True, help="Last month, YYYY-MM.")
+@friendly_errors
+def returns_synth(out: Path, seed: int | None, start: str, end: str) -> None:
+    """Write realistic synthetic returns (clearly marked as synthetic in their source column)."""
+    from . import returns_synth as synth
+    from .periods import as_period
+    from .returns import write_returns
+
+    period = as_period(start, end)
+    table = synth.generate(seed=synth.DEFAULT_SEED if seed is None else seed, start=str(period.start),
+                           end=str(period.end))
+    write_returns(table, out)
+    click.echo(f"Wrote {len(table):,} synthetic returns ({period.label()}) to {out}")
+
+
 @main.command("import")
 @click.argument("source", type=click.Choice(["mps-vawg", "policeuk", "mps-crime"]))
 @click.argument("src", nargs=-1, required=True, type=click.Path(path_type=Path))

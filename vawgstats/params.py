@@ -53,11 +53,16 @@ EDITIONS: tuple[str, ...] = ("public", "restricted")
 BCU_KEYS: tuple[str, ...] = ("code", "name", "boroughs", "aims", "targets", "notes")
 BCU_REQUIRED: tuple[str, ...] = ("code", "name", "boroughs", "aims")
 TARGET_KEYS: tuple[str, ...] = ("value", "direction", "note")
+#: Keys of a target for a delivery-returns measure (:mod:`vawgstats.returns`): a rate per month
+#: or per year (pro-rated to the report period), a ``value`` (a period total for a flow, a level
+#: for a stock or percent), or only a direction.
+RETURNS_TARGET_KEYS: tuple[str, ...] = ("per_month", "per_year", "value", "direction", "note")
 DEFAULT_VALUES: dict[str, Any] = {
     "edition": "public",
     "period_months": 12,
     "repeat_window_days": REPEAT_WINDOW_DAYS,
     "suppression_threshold": SUPPRESSION_THRESHOLD,
+    "targets": None,
 }
 DEFAULTS_FILE = "defaults.yaml"
 #: Parameter files are small; anything larger is refused before parsing.
@@ -90,6 +95,8 @@ class Defaults:
     period_months: int
     repeat_window_days: int
     suppression_threshold: int
+    #: targets every BCU has unless its own file overrides them (e.g. ``walk_and_talk: {per_month: 6}``)
+    targets: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -305,13 +312,47 @@ def _edition(value: Any, file: Path | None = None, where: _Where | None = None,
     return text
 
 
-def _targets(value: Any, file: Path, where: _Where) -> dict:
+def _returns_target(spec: Any, file: Path, where: _Where, path: tuple, measure) -> dict:
+    """A target for a returns measure: per_month | per_year | value, and/or a direction."""
+    spec = _mapping(spec, file, where, path, RETURNS_TARGET_KEYS)
+    numbers = [k for k in ("per_month", "per_year", "value") if spec.get(k) is not None]
+    if len(numbers) > 1:
+        raise _fail(file, where, path, f"give one of per_month, per_year or value, not {' and '.join(numbers)}.")
+    if not numbers and "direction" not in spec:
+        raise _fail(file, where, path, "give a number (per_month, per_year or value) or a direction "
+                    f"({' or '.join(TARGET_DIRECTIONS)}).")
+    if numbers and numbers[0] != "value" and measure.kind != "flow":
+        raise _fail(file, where, path + (numbers[0],), f"{measure.name} is a {measure.kind}, not a flow: "
+                    "a rate per month or year cannot apply to it; give value (a level) or a direction.")
+    for key in numbers:
+        number = spec[key]
+        if isinstance(number, bool) or not isinstance(number, (int, float)) or number != number \
+                or not 0 <= number < float("inf"):
+            raise _fail(file, where, path + (key,), f"expected a number of 0 or more, not {number!r}.")
+        if measure.kind == "percent" and number > 100:
+            raise _fail(file, where, path + (key,), f"{measure.name} is a percent: expected 0-100, not {number}.")
+    direction = spec.get("direction", "increase")
+    if direction not in TARGET_DIRECTIONS:
+        raise _fail(file, where, path + ("direction",),
+                    f"expected {' or '.join(TARGET_DIRECTIONS)}, not {direction!r}.")
+    note = spec.get("note", "")
+    note = "" if note is None else _text(note, file, where, path + ("note",), allow_empty=True)
+    return {**{k: spec[k] for k in numbers}, "direction": direction, "note": note}
+
+
+def _targets(value: Any, file: Path, where: _Where, root: tuple = ("targets",)) -> dict:
+    from .returns import MEASURES
+
     if value is None:
         return {}
-    value = _mapping(value, file, where, ("targets",), TARGET_METRICS)
+    returns_measures = [m for m, measure in MEASURES.items() if measure.base_of is None]
+    value = _mapping(value, file, where, root, list(TARGET_METRICS) + returns_measures)
     targets = {}
     for metric, spec in value.items():
-        path = ("targets", metric)
+        path = root + (metric,)
+        if metric not in TARGET_METRICS:
+            targets[metric] = _returns_target(spec, file, where, path, MEASURES[metric])
+            continue
         spec = _mapping(spec, file, where, path, TARGET_KEYS, required=("direction",))
         number = spec.get("value")
         if number is not None:
@@ -432,6 +473,7 @@ def load_defaults(params_dir: str | os.PathLike | None = None) -> Defaults:
         suppression_threshold=_whole_number(values["suppression_threshold"], file, where,
                                             ("suppression_threshold",), SUPPRESSION_THRESHOLD,
                                             1000, "records (it may be raised, never lowered)"),
+        targets=None if values["targets"] is None else _targets(values["targets"], file, where),
     )
 
 

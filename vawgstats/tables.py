@@ -567,6 +567,8 @@ def targets(bcu_targets, headline_table: pd.DataFrame, unit: str, edition: str) 
     mine = headline_table[headline_table["unit"] == unit].set_index("metric")
     rows = []
     for metric, spec in bcu_targets.items():
+        if metric not in METRIC_LABELS:
+            continue  # a delivery-returns target: shown in the commitments section
         direction = spec["direction"]
         if metric in mine.index:
             row = mine.loc[metric]
