@@ -452,7 +452,7 @@ def test_compare_periods_previous(make_records):
     assert list(table.columns) == [
         "bcu", "current_numerator", "current_denominator", "current_rate", "comparison_numerator",
         "comparison_denominator", "comparison_rate", "difference", "p_value", "test", "flag",
-        "comparison_start", "comparison_end"]
+        "comparison_start", "comparison_end", "follow_up_days"]
     na = row(table, bcu="NA")
     assert (na["current_numerator"], na["current_denominator"]) == (30, 60)
     assert (na["comparison_numerator"], na["comparison_denominator"]) == (10, 60)
@@ -508,9 +508,11 @@ def test_funnel_limits_positions(make_records):
         rows += [{"borough": borough, "recorded_date": "2024-02-01", "outcome_code": "1",
                   "outcome_date": "2024-02-10"}] * charged
         rows += [{"borough": borough, "recorded_date": "2024-02-01"}] * (crimes - charged)
-    table = metrics.funnel_limits(make_records(rows), **PERIOD)
+    table = metrics.funnel_limits(make_records(rows), **PERIOD, overdispersion="none")
     assert list(table.columns) == ["bcu", "numerator", "denominator", "rate", "london_rate", "lower_95",
-                                   "upper_95", "lower_998", "upper_998", "position"]
+                                   "upper_95", "lower_998", "upper_998", "position", "phi", "tau2",
+                                   "overdispersed"]
+    assert not table["overdispersed"].any() and (table["tau2"] == 0).all()
     assert np.allclose(table["london_rate"], 70 / 150)
     # London 0.467 on 50 crimes: 99.8% limits about 0.467 -/+ 3.09 x 0.0706, i.e. 0.25 to 0.69.
     assert row(table, bcu="NA")["position"] == "above 99.8% limit"      # 0.8

@@ -150,12 +150,14 @@ def test_compare_counts_matches_binomtest():
 
 def test_funnel_limits_shape_and_order():
     limits = stats.funnel_limits([20, 100, 1000, 10000, 0], 0.1)
-    assert list(limits.columns) == ["denominator", "target_rate", "lower_95", "upper_95", "lower_998", "upper_998"]
+    assert list(limits.columns) == ["denominator", "target_rate", "lower_95", "upper_95", "lower_998", "upper_998",
+                                    "phi", "tau2", "overdispersed"]
+    assert (limits["tau2"] == 0).all() and not limits["overdispersed"].any()   # no numerators: nothing to estimate
     ok = limits.iloc[:4]
     assert (ok["lower_998"] <= ok["lower_95"]).all() and (ok["lower_95"] <= 0.1).all()
     assert (ok["upper_95"] >= 0.1).all() and (ok["upper_998"] >= ok["upper_95"]).all()
     assert ok["upper_95"].is_monotonic_decreasing and ok["lower_95"].is_monotonic_increasing
-    assert limits.iloc[4, 2:].isna().all()
+    assert limits.iloc[4, 2:6].isna().all()
 
 
 def test_funnel_limits_are_interpolated_binomial_quantiles():

@@ -91,12 +91,15 @@ def xmr_chart(months: list[str], values: list[float], *, title: str, ylabel: str
 
 
 def funnel_plot(table: pd.DataFrame, *, highlight: str | None, title: str, xlabel: str, ylabel: str,
-                scale: float = 100.0, unit: str = "%"):
+                scale: float = 100.0, unit: str = "%", kind: str | None = None):
     """Funnel plot: each unit's rate against its denominator, with 95% and 99.8% limits.
 
     ``table`` is one metric's rows of the prepared ``funnel`` table for one level.
     Rates are proportions, drawn times ``scale`` (100: percentages; 1,000: per
-    1,000) and labelled with ``unit``.
+    1,000) and labelled with ``unit``.  The limits drawn are the table's:
+    widened by its over-dispersion ``tau2`` when it has one, on the arcsine
+    square-root scale for proportions or the square-root scale for rates per
+    head (``kind``; default "rate" when ``scale`` is 1,000, else "proportion").
     """
     table = table.dropna(subset=["rate"]).sort_values("denominator")
     fig, ax = plt.subplots(figsize=(7, 4))
@@ -107,7 +110,10 @@ def funnel_plot(table: pd.DataFrame, *, highlight: str | None, title: str, xlabe
 
     grid = np.unique(np.round(np.linspace(max(1.0, table["denominator"].min() * 0.8),
                                           table["denominator"].max() * 1.15, 60)))
-    curve = limits(grid, float(table["london_rate"].iloc[0]))
+    # The limits drawn are those of the table: widened by its over-dispersion (tau2) when it has one.
+    tau2 = float(table["tau2"].iloc[0]) if "tau2" in table.columns and pd.notna(table["tau2"].iloc[0]) else 0.0
+    kind = kind or ("rate" if scale == 1000 else "proportion")
+    curve = limits(grid, float(table["london_rate"].iloc[0]), tau2=tau2, kind=kind)
     for upper, lower, style, label in (("upper_998", "lower_998", "--", "99.8% limits"),
                                        ("upper_95", "lower_95", ":", "95% limits")):
         ax.plot(grid, curve[upper] * scale, color=DARK_GREY, linestyle=style, linewidth=1.1, label=label)
@@ -155,7 +161,7 @@ def small_multiples(monthly: pd.DataFrame, units: list[str], names: dict[str, st
 
 
 def interval_chart(table: pd.DataFrame, *, label: str, title: str, xlabel: str, reference: float | None,
-                   scale: float = 100.0, unit: str = "%"):
+                   scale: float = 100.0, unit: str = "%", kind: str | None = None):
     """Dot-and-interval chart (a league table), sorted by value; values times ``scale`` (100: percentages)."""
     table = table.sort_values("rate")
     fig, ax = plt.subplots(figsize=(7, 0.32 * len(table) + 1.2))

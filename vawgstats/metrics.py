@@ -57,6 +57,7 @@ __all__ = [
     "ATTRITION_MEASURES", "GROUP_KEYS", "POSITIONS", "PROPORTION_METRICS", "attrition", "charge_rate",
     "compare_periods", "detection_rate", "funnel_limits", "per_population", "positive_outcome_rate",
     "repeat_suspects", "repeat_victimisation_rate", "sanction_detection_rate", "time_to_charge",
+    "OUTCOME_METRICS", "date_precision", "funnel_position", "latest_date",
 ]
 
 #: The keys ``by`` may contain.
@@ -278,9 +279,15 @@ def _proportion(numerator, denominator) -> dict[str, np.ndarray]:
 
 
 class _Base:
-    """What every measure starts from: scope, the period, the groups and the crimes recorded in it."""
+    """What every measure starts from: scope, the period, the groups and the crimes recorded in it.
 
-    def __init__(self, df: pd.DataFrame, start, end, by):
+    ``outcomes_by`` (a date) and ``within_days`` restrict which outcomes are
+    known: an outcome counts only if dated on or before ``outcomes_by`` and at
+    most ``within_days`` days after recording; any other crime counts as
+    pending (no outcome yet).
+    """
+
+    def __init__(self, df: pd.DataFrame, start, end, by, outcomes_by=None, within_days: int | None = None):
         self.df = df
         self.period = as_period(start, end)
         self.groups = _Groups(_by(by), self.period)
@@ -288,8 +295,31 @@ class _Base:
         self.recorded = _dates(df, "recorded_date")
         #: Positions of the in-scope crimes recorded in the period.
         self.rows = np.flatnonzero(self.scope & _within(self.recorded, self.period))
+        self.outcomes_by = None if outcomes_by is None else _as_date(outcomes_by, "outcomes_by")
+        self.within_days = _within_days(within_days)
         self._codes: np.ndarray | None = None
         self._crosstab: np.ndarray | None = None
+
+    @property
+    def restricted(self) -> bool:
+        return self.outcomes_by is not None or self.within_days is not None
+
+    def known(self, rows: np.ndarray) -> np.ndarray:
+        """Whether the outcome of each of ``rows`` counts (always, without restrictions)."""
+        known = np.ones(len(rows), dtype=bool)
+        if not self.restricted:
+            return known
+        outcome = _dates(self.df, "outcome_date")
+        ticks = _ticks_per_day(outcome)
+        dates = outcome.take(rows)
+        if self.outcomes_by is not None:
+            limit = np.datetime64(self.outcomes_by.date(), "D").astype(outcome.dtype)
+            known &= ~(dates > limit)                    # NaT: no outcome, nothing to restrict
+        if self.within_days is not None:
+            recorded = self.recorded.take(rows).astype(outcome.dtype)
+            late = (dates.view(np.int64) - recorded.view(np.int64)) > np.int64(self.within_days) * ticks
+            known &= ~(late & ~np.isnat(dates))
+        return known
 
     @property
     def codes(self) -> np.ndarray:
@@ -303,13 +333,15 @@ class _Base:
         return self.groups.count(self.codes)
 
     def _outcomes(self) -> np.ndarray | None:
-        """Crimes per group (rows, from 1) and outcome category + 1 (columns, 0 = none), or None."""
+        """Crimes per group (rows, from 1) and outcome category + 1 (columns, 0 = none or not yet known), or None."""
         column = self.df["outcome_code"]
         if not (isinstance(column.dtype, pd.CategoricalDtype) and len(column.cat.categories) < 127):
             return None
         if self._crosstab is None:
             width = len(column.cat.categories) + 1
             outcome = column.array.codes.take(self.rows).astype(np.int32) + 1
+            if self.restricted:
+                outcome[~self.known(self.rows)] = 0
             cell = self.codes.astype(np.int32) * width + outcome
             self._crosstab = np.bincount(cell, minlength=(self.groups.size + 1) * width).reshape(-1, width)
         return self._crosstab
@@ -321,22 +353,82 @@ class _Base:
             if crosstab is not None:  # one bincount serves every code set
                 lookup = _outcome_lookup(self.df["outcome_code"], codes)
                 return crosstab[1:, lookup].sum(axis=1).astype(np.int64)
-            return self.groups.count(self.codes[_outcome_in(self.df, codes, self.rows)])
+            known = self.known(self.rows)
+            hit = _outcome_in(self.df, codes, self.rows)
+            hit = (hit | ~known) if codes is None else (hit & known)
+            return self.groups.count(self.codes[hit])
         rows = np.flatnonzero(self.scope & _within(_dates(self.df, "outcome_date"), self.period))
-        rows = rows[_outcome_in(self.df, codes, rows)]
+        rows = rows[_outcome_in(self.df, codes, rows) & self.known(rows)]
         return self.groups.count(self.groups.codes(self.df, rows, month_from="outcome_date"))
+
+    def complete(self, as_of) -> np.ndarray:
+        """Per group: the month's (or, without ``"month"`` in ``by``, the period's) last day plus
+        ``within_days`` is on or before ``as_of``."""
+        as_of = latest_date(self.df) if as_of is None else _as_date(as_of, "as_of")
+        if "month" in self.groups.by:
+            first = self.period.start
+            month = self.groups.level_codes("month")
+            last = np.array([(first + int(m)).end_time.normalize() for m in range(self.period.months)])[month]
+        else:
+            last = np.repeat(self.period.last_day, self.groups.size)
+        reached = pd.DatetimeIndex(last) + pd.Timedelta(days=self.within_days or 0)
+        return np.asarray(reached <= as_of, dtype=bool)
+
+
+def _as_date(value, what: str) -> pd.Timestamp:
+    """A date from ``YYYY-MM-DD`` text, a date or a Timestamp (time of day dropped); ParamsError otherwise."""
+    try:
+        stamp = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        stamp = pd.NaT
+    if stamp is pd.NaT or pd.isna(stamp):
+        raise ParamsError(f"Bad {what} {value!r}: expected a date as YYYY-MM-DD, e.g. 2025-03-31.")
+    return stamp.tz_localize(None).normalize() if stamp.tzinfo else stamp.normalize()
+
+
+def _within_days(value) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ParamsError(f"Bad within_days {value!r}: expected a whole number of days, 0 or more (or None).")
+    return int(value)
+
+
+def latest_date(df: pd.DataFrame) -> pd.Timestamp:
+    """The data's as-at date by default: the latest recorded or outcome date in ``df`` (as :func:`vawgstats.prepare.prepare`)."""
+    latest = max(pd.Series(_dates(df, "recorded_date")).max(), pd.Series(_dates(df, "outcome_date")).max())
+    if pd.isna(latest):
+        raise ParamsError("No dates in the data to take as_of from: give as_of as YYYY-MM-DD.")
+    return pd.Timestamp(latest).normalize()
 
 
 # --------------------------------------------------------------------------- outcome rates
 
 
-def _outcome_rate(df, start, end, by, method, codes) -> pd.DataFrame:
-    base = _Base(df, start, end, by)
+def _outcome_rate(df, start, end, by, method, codes, within_days=None, as_of=None,
+                  outcomes_by=None) -> pd.DataFrame:
+    base = _Base(df, start, end, by, outcomes_by=outcomes_by, within_days=within_days)
     numerator = base.numerator(codes, _method(method))
-    return base.groups.frame({**_proportion(numerator, base.denominator()), "method": method})
+    values = {**_proportion(numerator, base.denominator()), "method": method}
+    if base.within_days is not None:
+        values["complete"] = base.complete(as_of)
+    return base.groups.frame(values)
 
 
-def charge_rate(df: pd.DataFrame, *, start, end, by=("bcu",), method: str = "cohort") -> pd.DataFrame:
+_RATE_OPTIONS = """``within_days`` (a whole number of days, default None): an outcome counts
+    only if reached within that many days of recording (``outcome_date -
+    recorded_date <= within_days`` days; later outcomes count as none), and the
+    output gains a boolean ``complete`` column: whether the month's (with
+    ``"month"`` in ``by``) or else the period's last day plus ``within_days``
+    is on or before ``as_of`` (``YYYY-MM-DD`` or a Timestamp; default the
+    latest recorded or outcome date in ``df``), i.e. whether every crime of
+    the group has had the full follow-up.  ``outcomes_by`` (a date, default
+    None): an outcome counts only if dated on or before it (the
+    maturity-matched comparisons of :func:`compare_periods`)."""
+
+
+def charge_rate(df: pd.DataFrame, *, start, end, by=("bcu",), method: str = "cohort",
+                within_days: int | None = None, as_of=None, outcomes_by=None) -> pd.DataFrame:
     """Charge rate: share of in-scope crimes charged or summonsed.
 
     Numerator code set :data:`~vawgstats.definitions.CHARGE_CODES` (outcomes 1,
@@ -345,34 +437,43 @@ def charge_rate(df: pd.DataFrame, *, start, end, by=("bcu",), method: str = "coh
     crimes (recorded at any time) with such an outcome dated in the period,
     over the in-scope crimes recorded in the period (see the module
     docstring).  Columns: ``by`` columns, ``numerator``, ``denominator``,
-    ``rate``, ``ci_low``, ``ci_high`` (Wilson 95%), ``method``.
+    ``rate``, ``ci_low``, ``ci_high`` (Wilson 95%), ``method`` (and
+    ``complete`` with ``within_days``).
+
+    {options}
     """
-    return _outcome_rate(df, start, end, by, method, d.CHARGE_CODES)
+    return _outcome_rate(df, start, end, by, method, d.CHARGE_CODES, within_days, as_of, outcomes_by)
 
 
-def positive_outcome_rate(df: pd.DataFrame, *, start, end, by=("bcu",), method: str = "cohort") -> pd.DataFrame:
+def positive_outcome_rate(df: pd.DataFrame, *, start, end, by=("bcu",), method: str = "cohort",
+                          within_days: int | None = None, as_of=None, outcomes_by=None) -> pd.DataFrame:
     """Positive outcome ("detection") rate.
 
     Numerator code set :data:`~vawgstats.definitions.POSITIVE_OUTCOME_CODES`
     (1, 1A, 2, 3, 4, 6, 7, 8: charge/summons, cautions, TIC, penalty notice,
-    cannabis/khat warning, community resolution); methods and columns as
-    :func:`charge_rate`.
+    cannabis/khat warning, community resolution); methods, options and
+    columns as :func:`charge_rate`.
     """
-    return _outcome_rate(df, start, end, by, method, d.POSITIVE_OUTCOME_CODES)
+    return _outcome_rate(df, start, end, by, method, d.POSITIVE_OUTCOME_CODES, within_days, as_of, outcomes_by)
 
 
 #: The positive outcome rate is also called the detection rate.
 detection_rate = positive_outcome_rate
 
 
-def sanction_detection_rate(df: pd.DataFrame, *, start, end, by=("bcu",), method: str = "cohort") -> pd.DataFrame:
+def sanction_detection_rate(df: pd.DataFrame, *, start, end, by=("bcu",), method: str = "cohort",
+                            within_days: int | None = None, as_of=None, outcomes_by=None) -> pd.DataFrame:
     """Sanction detection rate (the Met's published definition).
 
     Numerator code set :data:`~vawgstats.definitions.SANCTION_DETECTION_CODES`
     (1, 1A, 2, 3, 4, 6, 7: the positive outcomes without community
-    resolution); methods and columns as :func:`charge_rate`.
+    resolution); methods, options and columns as :func:`charge_rate`.
     """
-    return _outcome_rate(df, start, end, by, method, d.SANCTION_DETECTION_CODES)
+    return _outcome_rate(df, start, end, by, method, d.SANCTION_DETECTION_CODES, within_days, as_of,
+                         outcomes_by)
+
+
+charge_rate.__doc__ = charge_rate.__doc__.replace("{options}", _RATE_OPTIONS)
 
 
 #: Attrition measures: name -> code set (``None`` = pending, no outcome yet).
@@ -381,7 +482,8 @@ ATTRITION_MEASURES: dict[str, frozenset[str] | None] = {
 }
 
 
-def attrition(df: pd.DataFrame, *, start, end, by=("bcu",), method: str = "cohort") -> pd.DataFrame:
+def attrition(df: pd.DataFrame, *, start, end, by=("bcu",), method: str = "cohort",
+              outcomes_by=None) -> pd.DataFrame:
     """Attrition: shares of the in-scope crimes recorded in the period lost, by reason (long format).
 
     One row per group and ``measure``, measures in this order: each key of
@@ -390,11 +492,13 @@ def attrition(df: pd.DataFrame, *, start, end, by=("bcu",), method: str = "cohor
     (:data:`~vawgstats.definitions.NO_SUSPECT_CODES`, outcome 18) and
     ``pending`` (no outcome yet), each over the in-scope crimes recorded in the
     period.  With ``method="period"`` the outcome measures count outcomes
-    dated in the period; ``pending`` is always as at extraction.  Columns:
+    dated in the period; ``pending`` is always as at extraction (or, with
+    ``outcomes_by``, as at that date: an outcome dated later counts as
+    pending, and not in its measure).  Columns:
     ``by`` columns, ``measure``, ``numerator``, ``denominator``, ``rate``,
     ``ci_low``, ``ci_high``, ``method``.
     """
-    base = _Base(df, start, end, by)
+    base = _Base(df, start, end, by, outcomes_by=outcomes_by)
     method = _method(method)
     names = list(ATTRITION_MEASURES)
     numerators = np.column_stack([base.numerator(codes, method if codes is not None else "cohort")
@@ -653,7 +757,7 @@ def _quantiles(values: np.ndarray, codes: np.ndarray, size: int, qs: tuple[float
     return out
 
 
-def time_to_charge(df: pd.DataFrame, *, start, end, by=("bcu",)) -> pd.DataFrame:
+def time_to_charge(df: pd.DataFrame, *, start, end, by=("bcu",), outcomes_by=None) -> pd.DataFrame:
     """Timeliness: days from recording to charge, for charged in-scope crimes.
 
     Crimes: in scope, recorded in the period, with an outcome in
@@ -661,9 +765,12 @@ def time_to_charge(df: pd.DataFrame, *, start, end, by=("bcu",)) -> pd.DataFrame
     = ``outcome_date - recorded_date``.  Columns: ``by`` columns, ``charged``
     (the number of such crimes), ``median_days``, ``q1_days`` and ``q3_days``
     (quartiles by linear interpolation, numpy's default); NaN when none is charged.
+    With ``outcomes_by`` (a date) only charges dated on or before it count
+    (maturity-matched comparisons).
     """
-    base = _Base(df, start, end, by)
+    base = _Base(df, start, end, by, outcomes_by=outcomes_by)
     rows = base.rows[_outcome_in(df, d.CHARGE_CODES, base.rows)]
+    rows = rows[base.known(rows)]
     codes = base.groups.codes(df, rows)
     days = (_dates(df, "outcome_date").take(rows) - base.recorded.take(rows)) / np.timedelta64(1, "D")
     dated = ~np.isnan(days)
@@ -715,136 +822,9 @@ def per_population(df: pd.DataFrame, *, start, end, by=("bcu",)) -> pd.DataFrame
 
 # --------------------------------------------------------------------------- comparisons
 
-#: The proportions :func:`compare_periods` and :func:`funnel_limits` accept, by name.
-PROPORTION_METRICS: dict[str, Callable[..., pd.DataFrame]] = {
-    "charge_rate": charge_rate,
-    "positive_outcome_rate": positive_outcome_rate,
-    "detection_rate": positive_outcome_rate,
-    "sanction_detection_rate": sanction_detection_rate,
-    "repeat_victimisation_rate": repeat_victimisation_rate,
-}
-_WITH_METHOD = ("charge_rate", "positive_outcome_rate", "detection_rate", "sanction_detection_rate")
-
-
-def _metric(df, metric: str, period: Period, by, method: str, metric_kwargs: dict | None) -> pd.DataFrame:
-    if metric not in PROPORTION_METRICS:
-        raise ParamsError(f"Unknown metric {metric!r}: expected one of {', '.join(PROPORTION_METRICS)}"
-                          " (or 'volume' for compare_periods).")
-    kwargs = dict(metric_kwargs or {})
-    if metric in _WITH_METHOD:
-        kwargs.setdefault("method", method)
-    return PROPORTION_METRICS[metric](df, start=str(period.start), end=str(period.end), by=by, **kwargs)
-
-
-def _volume(df, period: Period, by) -> pd.DataFrame:
-    base = _Base(df, str(period.start), str(period.end), by)
-    crimes = base.denominator()
-    return base.groups.frame({"numerator": crimes, "denominator": np.full(len(crimes), np.nan),
-                              "rate": crimes.astype(float)})
-
-
-def compare_periods(df: pd.DataFrame, *, start, end, by=("bcu",), metric: str = "charge_rate",
-                    against: str = "previous", method: str = "cohort",
-                    metric_kwargs: dict | None = None) -> pd.DataFrame:
-    """Change: a metric in the period against a comparison period, with a test.
-
-    ``against="previous"``: the period of the same length just before
-    (:meth:`Period.previous`); ``"year_earlier"``: the same months a year
-    earlier (:meth:`Period.year_earlier`).  ``metric`` is a proportion, by name
-    (:data:`PROPORTION_METRICS`; ``method`` and ``metric_kwargs`` such as
-    ``window_days`` are passed to it), tested with
-    :func:`vawgstats.stats.compare_proportions` (two-proportion z-test, or
-    Fisher's exact test when an expected count is below 5); or ``"volume"``,
-    the in-scope crimes recorded (numerator = rate = the count, denominator
-    empty), tested with :func:`vawgstats.stats.compare_counts` (exact
-    conditional binomial test of two Poisson counts).  With ``"month"`` in
-    ``by`` each month is compared with the month in the same position of the
-    comparison period.  Columns: ``by`` columns, ``current_numerator``,
-    ``current_denominator``, ``current_rate``, ``comparison_numerator``,
-    ``comparison_denominator``, ``comparison_rate``, ``difference`` (current
-    minus comparison rate), ``p_value``, ``test``, ``flag`` ("significant
-    increase", "significant decrease", "no significant change", or "not
-    comparable" when there is nothing to compare), ``comparison_start``,
-    ``comparison_end`` (``YYYY-MM``).
-    """
-    period = as_period(start, end)
-    if against == "previous":
-        comparison = period.previous()
-    elif against == "year_earlier":
-        comparison = period.year_earlier()
-    else:
-        raise ParamsError(f"Unknown comparison {against!r}: expected 'previous' or 'year_earlier'.")
-    if metric == "volume":
-        current, before = _volume(df, period, by), _volume(df, comparison, by)
-        tests = stats.compare_counts(current["numerator"].to_numpy(), before["numerator"].to_numpy())
-    else:
-        current = _metric(df, metric, period, by, method, metric_kwargs)
-        before = _metric(df, metric, comparison, by, method, metric_kwargs)
-        k1, n1 = current["numerator"].to_numpy(), current["denominator"].to_numpy()
-        k2, n2 = before["numerator"].to_numpy(), before["denominator"].to_numpy()
-        # Period method: more outcomes than crimes is not a proportion; nothing to test.
-        proportion = (k1 <= n1) & (k2 <= n2)
-        tests = stats.compare_proportions(np.where(proportion, k1, 0), n1 * proportion,
-                                          np.where(proportion, k2, 0), n2 * proportion)
-    out = {key: current[key] for key in _by(by)}
-    for prefix, table in (("current", current), ("comparison", before)):
-        for column in ("numerator", "denominator", "rate"):
-            out[f"{prefix}_{column}"] = table[column]
-    out["difference"] = out["current_rate"] - out["comparison_rate"]
-    out.update({"p_value": tests["p_value"], "test": tests["test"], "flag": tests["flag"],
-                "comparison_start": str(comparison.start), "comparison_end": str(comparison.end)})
-    return pd.DataFrame(out, index=current.index)
-
-
-#: Positions of a unit against the funnel limits.
-POSITIONS = ("above 99.8% limit", "above 95% limit", "within limits", "below 95% limit", "below 99.8% limit")
-
-
-def funnel_position(rate: np.ndarray, limits: pd.DataFrame) -> np.ndarray:
-    """Each rate's position against its limits (:func:`vawgstats.stats.funnel_limits`): one of
-    :data:`POSITIONS` (strictly above / below a limit, or within), or "not comparable"."""
-    rate = np.asarray(rate, dtype=float)
-    upper_998, upper_95 = limits["upper_998"].to_numpy(), limits["upper_95"].to_numpy()
-    lower_998, lower_95 = limits["lower_998"].to_numpy(), limits["lower_95"].to_numpy()
-    return np.select(
-        [np.isnan(rate) | np.isnan(upper_95), rate > upper_998, rate > upper_95, rate < lower_998,
-         rate < lower_95],
-        ["not comparable", POSITIONS[0], POSITIONS[1], POSITIONS[4], POSITIONS[3]], default=POSITIONS[2])
-
-
-def funnel_limits(df: pd.DataFrame, *, start, end, by=("bcu",), metric: str = "charge_rate",
-                  method: str = "cohort", metric_kwargs: dict | None = None) -> pd.DataFrame:
-    """Comparison with London: funnel-plot control limits for each unit.
-
-    ``metric`` is a proportion, by name (:data:`PROPORTION_METRICS`).
-    ``london_rate`` is the rate pooled over all the units of ``by`` (sum of
-    numerators over sum of denominators), within each value of any
-    non-geographic key (e.g. per month with ``("bcu", "month")``).  The limits
-    are exact binomial 95% and 99.8% limits around it for each unit's
-    denominator (:func:`vawgstats.stats.funnel_limits`, Spiegelhalter 2005).
-    Columns: ``by`` columns, ``numerator``, ``denominator``, ``rate``,
-    ``london_rate``, ``lower_95``, ``upper_95``, ``lower_998``, ``upper_998``,
-    ``position`` (one of :data:`POSITIONS`: strictly above / below a limit, or
-    "within limits"; "not comparable" when the denominator is 0).
-    """
-    period = as_period(start, end)
-    keys = _by(by)
-    table = _metric(df, metric, period, keys, method, metric_kwargs)
-    groups = _Groups(keys, period)
-    others = [k for k in keys if k not in _GEOGRAPHY]
-    pool = np.zeros(groups.size, dtype=np.int64)
-    for key in others:
-        pool = pool * groups.sizes[keys.index(key)] + groups.level_codes(key)
-    numerator, denominator = table["numerator"].to_numpy(), table["denominator"].to_numpy()
-    pooled_num = np.bincount(pool, weights=numerator)[pool]
-    pooled_den = np.bincount(pool, weights=denominator)[pool]
-    london = np.full(groups.size, np.nan)
-    np.divide(pooled_num, pooled_den, out=london, where=pooled_den > 0)
-    limits = stats.funnel_limits(denominator, london)
-    rate = table["rate"].to_numpy(dtype=float)
-    position = funnel_position(rate, limits)
-    upper_998, upper_95 = limits["upper_998"].to_numpy(), limits["upper_95"].to_numpy()
-    lower_998, lower_95 = limits["lower_998"].to_numpy(), limits["lower_95"].to_numpy()
-    return groups.frame({"numerator": numerator, "denominator": denominator, "rate": rate,
-                         "london_rate": london, "lower_95": lower_95, "upper_95": upper_95,
-                         "lower_998": lower_998, "upper_998": upper_998, "position": position})
+# Comparisons (changes between periods, funnel limits) live in :mod:`vawgstats.comparisons`;
+# they are part of this module's interface.
+from .comparisons import (  # noqa: E402  (they use the measures above)
+    OUTCOME_METRICS, POSITIONS, PROPORTION_METRICS, compare_periods, date_precision, funnel_limits,
+    funnel_position,
+)

@@ -27,7 +27,9 @@ Definitions (all on ``month`` = month recorded, whole months, inclusive):
 - **funnel**: each BCU's rate per woman against London's (pooled over the 12
   BCUs), with exact binomial 95% and 99.8% limits on the female population
   (:func:`vawgstats.stats.funnel_limits`; with populations of this size the
-  binomial limits equal Poisson limits to many decimal places).
+  binomial limits equal Poisson limits to many decimal places), widened for
+  the usual spread between areas when the BCUs spread more than chance allows
+  (Spiegelhalter's over-dispersion adjustment on the square-root scale).
 """
 
 from __future__ import annotations
@@ -191,13 +193,15 @@ def monthly_table(counts: pd.DataFrame, period: Period, months: int = 24) -> pd.
     return table
 
 
-def funnel_table(headline: pd.DataFrame) -> pd.DataFrame:
+def funnel_table(headline: pd.DataFrame, overdispersion: str = "auto") -> pd.DataFrame:
     """Funnel-plot limits of the 12 BCUs' rates per woman around London's, per measure.
 
     London's rate is pooled over the 12 BCUs (their counts over their female
-    residents).  Columns as :func:`vawgstats.metrics.funnel_limits`: ``unit``,
+    residents).  The limits allow for over-dispersion (``overdispersion="auto"``,
+    square-root scale for rates per population: :func:`vawgstats.stats.funnel_limits`
+    with ``kind="rate"``).  Columns as :func:`vawgstats.metrics.funnel_limits`: ``unit``,
     ``metric``, ``numerator``, ``denominator``, ``rate`` (per woman),
-    ``london_rate``, limits and ``position``.
+    ``london_rate``, limits, ``position``, ``phi``, ``tau2``, ``overdispersed``.
     """
     from .metrics import funnel_position
 
@@ -208,13 +212,13 @@ def funnel_table(headline: pd.DataFrame) -> pd.DataFrame:
         denominator = rows["denominator"].to_numpy(dtype=float)
         rate = numerator / denominator
         london = numerator.sum() / denominator.sum()
-        limits = stats.funnel_limits(denominator, london)
+        limits = stats.funnel_limits(denominator, london, numerator, overdispersion=overdispersion, kind="rate")
         position = funnel_position(rate, limits)
         parts.append(pd.DataFrame({
             "unit_type": "bcu", "unit": rows["unit"].to_numpy(), "metric": measure,
             "numerator": numerator.astype("int64"), "denominator": denominator, "rate": rate,
             "london_rate": london, **{c: limits[c].to_numpy() for c in stats.FUNNEL_PROBABILITIES},
-            "position": position}))
+            "position": position, **{c: limits[c].to_numpy() for c in ("phi", "tau2", "overdispersed")}}))
     return pd.concat(parts, ignore_index=True)
 
 
@@ -327,7 +331,7 @@ def prepared_tables(counts: pd.DataFrame, period: Period) -> dict[str, pd.DataFr
     tables = {
         "headline": headline,
         "monthly": monthly_table(counts, period),
-        "funnel": funnel_table(headline),
+        "funnel": funnel_table(headline, overdispersion="none"),
         "borough_rates": borough_rates(headline),
         "wards": ward_hotspots(counts, period),
         "quality": quality_table(counts, period),

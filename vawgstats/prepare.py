@@ -183,7 +183,8 @@ def headline_table(df: pd.DataFrame, period: Period, window_days: int = d.REPEAT
         for name in ("volume",) + PROPORTIONS:
             kwargs = {"window_days": window_days} if name == "repeat_victimisation_rate" else {}
             compared = _each_unit(metrics.compare_periods, df, start=start, end=end, metric=name,
-                                  against=against, **({"metric_kwargs": kwargs} if kwargs else {}))
+                                  against=against, maturity="as_recorded",
+                                  **({"metric_kwargs": kwargs} if kwargs else {}))
             parts.append(compared.assign(metric=name))
         compared = pd.concat(parts, ignore_index=True)[
             ["unit_type", "unit", "metric", "comparison_numerator", "comparison_denominator",
@@ -246,7 +247,8 @@ def funnel_table(df: pd.DataFrame, period: Period, window_days: int = d.REPEAT_W
     parts = []
     for level in ("bcu", "borough"):
         for name in PROPORTIONS:
-            table = metrics.funnel_limits(df, start=start, end=end, by=(level,), metric=name)
+            table = metrics.funnel_limits(df, start=start, end=end, by=(level,), metric=name,
+                                          overdispersion="none")
             parts.append(_stack({level: table}).assign(metric=name))
     return pd.concat(parts, ignore_index=True)
 

@@ -7,7 +7,8 @@ Pure functions on numbers, arrays and Series; nothing here knows about crimes.
 - :func:`compare_proportions`: two-proportion z-test, or Fisher's exact test
   when an expected cell count is below 5, with a plain-English flag.
 - :func:`compare_counts`: exact conditional (binomial) test of two Poisson counts.
-- :func:`funnel_limits`: exact binomial funnel-plot control limits (Spiegelhalter 2005).
+- :func:`funnel_limits`: exact binomial funnel-plot control limits (Spiegelhalter 2005),
+  widened for over-dispersion (:func:`estimate_overdispersion`) when areas spread more than chance allows.
 - :func:`xmr_limits` and :func:`spc_signals`: XmR (individuals) chart and the
   NHS "Making Data Count" special-cause rules.
 """
@@ -231,7 +232,61 @@ def _binomial_limits(n: np.ndarray, target: np.ndarray, p: np.ndarray) -> np.nda
     return np.clip((r - alpha) / n, 0.0, 1.0)
 
 
-def funnel_limits(denominator, target_rate) -> pd.DataFrame:
+#: Funnel limits: column -> the two-sided normal quantile of the limit (over-dispersed limits).
+FUNNEL_Z = {"lower_95": -1.959964, "upper_95": 1.959964, "lower_998": -3.090232, "upper_998": 3.090232}
+OVERDISPERSION = ("auto", "none")
+FUNNEL_KINDS = ("proportion", "rate")
+
+
+def _transform(values: np.ndarray, kind: str) -> np.ndarray:
+    return np.arcsin(np.sqrt(values)) if kind == "proportion" else np.sqrt(values)
+
+
+def estimate_overdispersion(numerator, denominator, target_rate, kind: str = "proportion") -> dict:
+    """Spiegelhalter's (2005) over-dispersion estimate of a set of units around a target.
+
+    Proportions (``kind="proportion"``): on the arcsine square-root scale,
+    ``x_i = asin(sqrt(p_i))``, ``x_0 = asin(sqrt(theta))``, ``s_i = 1 /
+    (2 sqrt(n_i))``; rates per population (``kind="rate"``, ``p_i`` = count /
+    population): ``x_i = sqrt(p_i)``, ``x_0 = sqrt(theta)``, same ``s_i``.
+    ``z_i = (x_i - x_0) / s_i`` over the ``k`` units with a denominator above 0;
+    winsorised with ``m = floor(0.1 k)``: the ``m`` smallest z-scores are
+    replaced by the (m+1)-th smallest and the ``m`` largest by the (m+1)-th
+    largest; ``phi = mean(z_w^2)``.  If ``k phi > k - 1``, ``tau2 = (k phi -
+    (k - 1)) / (sum(w) - sum(w^2) / sum(w))`` with ``w_i = 1 / s_i^2``, else
+    ``tau2 = 0`` (also 0 when the divisor is 0, e.g. one unit).  Returns
+    ``{"k", "phi", "tau2"}`` (``phi`` NaN when ``k`` = 0).
+    """
+    if kind not in FUNNEL_KINDS:
+        raise ValueError(f"kind must be one of {FUNNEL_KINDS}, not {kind!r}")
+    k_obs = np.atleast_1d(np.asarray(numerator, dtype=float))
+    n = np.atleast_1d(np.asarray(denominator, dtype=float))
+    k_obs, n = np.broadcast_arrays(k_obs, n)
+    target = np.broadcast_to(np.asarray(target_rate, dtype=float), n.shape)
+    ok = (n > 0) & np.isfinite(n) & np.isfinite(k_obs) & np.isfinite(target) & (k_obs >= 0)
+    if kind == "proportion":
+        ok &= (k_obs <= n) & (target >= 0) & (target <= 1)
+    else:
+        ok &= target >= 0
+    k = int(ok.sum())
+    if k == 0:
+        return {"k": 0, "phi": float("nan"), "tau2": 0.0}
+    s = 1 / (2 * np.sqrt(n[ok]))
+    z = (_transform(k_obs[ok] / n[ok], kind) - _transform(target[ok], kind)) / s
+    m = int(np.floor(0.1 * k))
+    ordered = np.sort(z)
+    z_w = np.clip(z, ordered[m], ordered[k - 1 - m])
+    phi = float(np.mean(z_w ** 2))
+    tau2 = 0.0
+    w = 1 / s ** 2
+    divisor = w.sum() - (w ** 2).sum() / w.sum()
+    if k * phi > k - 1 and divisor > 0:
+        tau2 = float((k * phi - (k - 1)) / divisor)
+    return {"k": k, "phi": phi, "tau2": tau2}
+
+
+def funnel_limits(denominator, target_rate, numerator=None, *, overdispersion: str = "auto",
+                  kind: str = "proportion", tau2: float | None = None) -> pd.DataFrame:
     """Funnel-plot control limits around ``target_rate`` for each denominator.
 
     Method: exact binomial limits with interpolation, as in Spiegelhalter (2005),
@@ -242,21 +297,61 @@ def funnel_limits(denominator, target_rate) -> pd.DataFrame:
     ``alpha = (F(r) - p) / (F(r) - F(r - 1))``.  The 95% limits use p = 0.025 and
     0.975, the 99.8% limits p = 0.001 and 0.999.
 
-    ``target_rate`` is one proportion or one per denominator.  Returns a
-    DataFrame with ``denominator``, ``target_rate``, ``lower_95``, ``upper_95``,
-    ``lower_998`` and ``upper_998`` (proportions); NaN limits where the
+    Over-dispersion (Spiegelhalter 2005, "Handling over-dispersion of
+    performance indicators", *Quality and Safety in Health Care* 14:347-351):
+    with ``overdispersion="auto"`` (default) and the units' numerators
+    given, ``phi`` and ``tau2`` are estimated by :func:`estimate_overdispersion`; when
+    ``tau2`` > 0 the limits are ``x_0 +/- z sqrt(s_i^2 + tau2)`` on the
+    transformed scale (z = 1.959964 for 95%, 3.090232 for 99.8%), clipped to
+    ``[0, pi/2]`` (proportions) or below at 0 (rates) and back-transformed
+    (``sin(x)^2``, or ``x^2``).  With ``tau2`` = 0, ``overdispersion="none"`` or
+    no numerators, the exact binomial limits above.  ``tau2`` may be given
+    directly (e.g. to draw the funnel's curves on a grid of denominators).
+    ``kind="rate"``: the target and rates are per head of population (the
+    denominator), with the square-root transform.
+
+    ``target_rate`` is one value or one per denominator.  Returns a DataFrame
+    with ``denominator``, ``target_rate``, ``lower_95``, ``upper_95``,
+    ``lower_998``, ``upper_998`` (proportions, or rates per head), ``phi``,
+    ``tau2`` and ``overdispersed`` (``tau2`` > 0); NaN limits where the
     denominator is 0 or the target is missing.
     """
+    if overdispersion not in OVERDISPERSION:
+        raise ValueError(f"overdispersion must be 'auto' or 'none', not {overdispersion!r}")
+    if kind not in FUNNEL_KINDS:
+        raise ValueError(f"kind must be one of {FUNNEL_KINDS}, not {kind!r}")
     n = np.atleast_1d(np.asarray(denominator, dtype=float))
     target = np.broadcast_to(np.asarray(target_rate, dtype=float), n.shape)
     out = pd.DataFrame({"denominator": n, "target_rate": target})
-    ok = (n > 0) & np.isfinite(n) & np.isfinite(target) & (target >= 0) & (target <= 1)
+    ok = (n > 0) & np.isfinite(n) & np.isfinite(target) & (target >= 0)
+    if kind == "proportion":
+        ok &= target <= 1
+    phi = float("nan")
+    if tau2 is None:
+        tau2 = 0.0
+        if overdispersion == "auto" and numerator is not None:
+            estimate = estimate_overdispersion(numerator, n, target, kind)
+            phi, tau2 = estimate["phi"], estimate["tau2"]
+    elif overdispersion == "none":
+        tau2 = 0.0
     limits = np.full((len(FUNNEL_PROBABILITIES), len(n)), np.nan)
-    if ok.any():
+    if ok.any() and tau2 > 0:
+        s2 = 1 / (4 * n[ok])
+        x0 = _transform(target[ok], kind)
+        z = np.array(list(FUNNEL_Z.values()))[:, None]
+        x = x0 + z * np.sqrt(s2 + tau2)
+        if kind == "proportion":
+            limits[:, ok] = np.sin(np.clip(x, 0.0, np.pi / 2)) ** 2
+        else:
+            limits[:, ok] = np.clip(x, 0.0, None) ** 2
+    elif ok.any():
         p = np.array(list(FUNNEL_PROBABILITIES.values()))[:, None]
         limits[:, ok] = _binomial_limits(n[ok], target[ok], p)
     for name, values in zip(FUNNEL_PROBABILITIES, limits):
         out[name] = values
+    out["phi"] = phi
+    out["tau2"] = float(tau2)
+    out["overdispersed"] = bool(tau2 > 0)
     return out
 
 
