@@ -98,10 +98,14 @@ def test_records_and_their_counts_give_the_same_volumes():
 
 def test_funnel_pools_london_over_the_bcus(headline):
     funnel = open_data.funnel_table(headline)
-    rows = funnel[funnel["metric"] == "offences"]
+    rows = funnel[(funnel["metric"] == "offences") & (funnel["unit_type"] == "bcu")]
     bcus = headline[(headline["unit_type"] == "bcu") & (headline["metric"] == "offences")]
     assert len(rows) == 12
     assert rows["london_rate"].iloc[0] == pytest.approx(bcus["numerator"].sum() / bcus["denominator"].sum())
+    # the 32 boroughs: their own funnel around the same London rate
+    boroughs = funnel[(funnel["metric"] == "offences") & (funnel["unit_type"] == "borough")]
+    assert sorted(boroughs["unit"]) == sorted(BOROUGHS)
+    assert boroughs["london_rate"].iloc[0] == pytest.approx(rows["london_rate"].iloc[0])
     above = rows["rate"] > rows["upper_998"]
     assert (rows.loc[above, "position"] == "above 99.8% limit").all()
     inside = (rows["rate"] <= rows["upper_95"]) & (rows["rate"] >= rows["lower_95"])
@@ -112,7 +116,7 @@ def test_ward_hotspots_rank_by_count_and_by_rise(counts):
     wards = open_data.ward_hotspots(counts, PERIOD, top=5)
     location = counts[counts["source"] == "mps_vawg_offences_location"]
     for code in ("NA", "AW"):
-        mine = wards[wards["bcu"] == code]
+        mine = wards[(wards["unit_type"] == "bcu") & (wards["unit"] == code)]
         by_count = mine.dropna(subset=["rank_by_count"]).sort_values("rank_by_count")
         assert len(by_count) == 5
         assert list(by_count["offences"]) == sorted(by_count["offences"], reverse=True)
@@ -217,3 +221,25 @@ def test_wards_section_says_why_when_there_are_no_wards():
     assert wards.empty
     assert "no ward breakdown" in tables.wards_section(wards, {"has_wards": False}, "NA", "public")
     assert np.isnan(open_data.headline_table(counts, period)["previous_p"]).all()
+
+
+def test_ward_hotspots_per_borough_rank_the_boroughs_own_wards(counts):
+    wards = open_data.ward_hotspots(counts, PERIOD, top=5)
+    mine = wards[(wards["unit_type"] == "borough") & (wards["unit"] == "Enfield")]
+    by_count = mine.dropna(subset=["rank_by_count"]).sort_values("rank_by_count")
+    assert len(by_count) == 5 and set(by_count["borough"]) == {"Enfield"}
+    assert list(by_count["offences"]) == sorted(by_count["offences"], reverse=True)
+    # the borough's top ward is at least as busy as any Enfield ward in the BCU's list
+    in_bcu = wards[(wards["unit_type"] == "bcu") & (wards["unit"] == "NA") & (wards["borough"] == "Enfield")]
+    assert by_count["offences"].iloc[0] >= in_bcu["offences"].max()
+    shown = tables.ward_hotspots(wards, "Enfield", "restricted")
+    assert list(shown["Ward"]) == list(by_count["ward"])
+
+
+def test_monthly_table_has_the_boroughs(counts):
+    monthly = open_data.monthly_table(counts, PERIOD)
+    boroughs = monthly[monthly["unit_type"] == "borough"]
+    assert sorted(boroughs["unit"].unique()) == sorted(BOROUGHS)
+    na = monthly[monthly["unit"] == "NA"].set_index("month")["offences"]
+    parts = boroughs[boroughs["unit"].isin(["Enfield", "Haringey"])].groupby("month")["offences"].sum()
+    assert (na == parts.reindex(na.index)).all()

@@ -93,3 +93,37 @@ def test_police_uk_records_are_labelled_as_the_proxy(tmp_path):
     assert (prepared.manifest["start"], prepared.manifest["end"]) == ("2023-01", "2023-12")
     assert tables.POLICEUK_NOTE in tables.header(prepared.manifest, title="t", areas="a", edition="public")
     assert "no victim or suspect identifiers" in tables.repeat_note(prepared.table("repeat"), prepared.manifest, "NA")
+
+
+def test_borough_rows_in_every_table_add_up_to_their_bcu(one_year):
+    from vawgstats.geography import BCU_BY_CODE, BOROUGHS
+    from vawgstats.prepare import monthly_table, offence_outcomes_table, top_places
+
+    period = as_period("2025-07", "2025-12")
+    monthly = monthly_table(one_year, period)
+    outcomes = offence_outcomes_table(one_year, period)
+    for table in (monthly, outcomes):
+        assert sorted(table.loc[table["unit_type"] == "borough", "unit"].unique()) == sorted(BOROUGHS)
+    parts = BCU_BY_CODE["NA"].boroughs
+    na = monthly[monthly["unit"] == "NA"].set_index("month")[["crimes", "charged"]]
+    summed = monthly[monthly["unit"].isin(parts)].groupby("month")[["crimes", "charged"]].sum()
+    assert (na == summed.reindex(na.index)).all().all()
+    rape = outcomes[(outcomes["offence_type"] == "Rape") & (outcomes["measure"] == "charge_rate")].set_index("unit")
+    assert rape.loc["NA", "denominator"] == rape.loc[list(parts), "denominator"].sum()
+
+    places = top_places(one_year, start="2025-07", end="2025-12", top=5)
+    enfield = places[(places["unit_type"] == "borough") & (places["unit"] == "Enfield")].sort_values("rank")
+    assert len(enfield) == 5 and set(enfield["borough"]) == {"Enfield"}
+    assert list(enfield["crimes"]) == sorted(enfield["crimes"], reverse=True)
+    # the share is of the borough's located in-scope crimes
+    located = one_year[metrics_scope(one_year) & (one_year["borough"] == "Enfield") & one_year["lsoa_code"].notna()
+                       & period.contains(one_year["recorded_date"])]
+    assert enfield["share"].iloc[0] == pytest.approx(enfield["crimes"].iloc[0] / len(located))
+    na_places = places[(places["unit_type"] == "bcu") & (places["unit"] == "NA")]
+    assert len(na_places) == 5 and set(na_places["borough"]) <= set(parts)
+
+
+def metrics_scope(df):
+    from vawgstats.definitions import in_vawg_scope
+
+    return in_vawg_scope(df)

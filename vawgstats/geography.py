@@ -184,3 +184,35 @@ def lsoa_table() -> pd.DataFrame:
     path = resources.files("vawgstats") / "data" / "lsoa_borough.csv"
     with path.open("r", encoding="utf-8") as handle:
         return pd.read_csv(handle, dtype="string")
+
+
+# --------------------------------------------------------------------------- borough reports
+
+#: Councils whose name is not "London Borough of <borough>".
+_COUNCIL_NAMES: dict[str, str] = {
+    "Greenwich": "Royal Borough of Greenwich",
+    "Kensington and Chelsea": "Royal Borough of Kensington and Chelsea",
+    "Kingston upon Thames": "Royal Borough of Kingston upon Thames",
+    "Westminster": "Westminster City Council",
+}
+
+
+def council_name(borough: str) -> str:
+    """The council of a canonical borough name, e.g. "London Borough of Enfield"."""
+    return _COUNCIL_NAMES.get(borough, f"London Borough of {borough}")
+
+
+def borough_slug(borough: str) -> str:
+    """A borough's name in lower case with spaces as hyphens: "Barking and Dagenham" -> "barking-and-dagenham"."""
+    return re.sub(r"\s+", "-", str(borough).strip().lower())
+
+
+def borough_name(value: object) -> str:
+    """The canonical borough for a name (any case), ONS code (E09...) or slug; ParamsError if unknown."""
+    name = normalise_borough(value)
+    if name is None:
+        raise ParamsError(
+            f"Unknown borough {value!r}: expected one of the 32 London boroughs policed by the Met "
+            f"({', '.join(BOROUGHS)}), in any case, or its ONS code (E09000002 to E09000033; "
+            f"the City of London, E09000001, is policed by the City of London Police).")
+    return name

@@ -170,7 +170,7 @@ def headline_table(counts: pd.DataFrame, period: Period) -> pd.DataFrame:
 
 
 def monthly_table(counts: pd.DataFrame, period: Period, months: int = 24) -> pd.DataFrame:
-    """Offences and victims per unit (London, BCUs) and month, for ``months`` months to the period end.
+    """Offences and victims per unit (London, BCUs, boroughs) and month, for ``months`` months to the period end.
 
     Months with no rows count 0 (the counts table leaves zeros out).
     """
@@ -183,21 +183,25 @@ def monthly_table(counts: pd.DataFrame, period: Period, months: int = 24) -> pd.
         rows = _in(location_counts(counts, measure), window)
         inside = rows[in_bcu_totals(rows).to_numpy()]
         london = rows.groupby(rows["month"].astype(str))["count"].sum().reindex(month_index, fill_value=0)
-        bcu = (inside.groupby([inside["bcu"].astype(str), inside["month"].astype(str)])["count"].sum()
-               .reindex(pd.MultiIndex.from_product([list(BCU_CODES), month_index]), fill_value=0))
-        columns[measure] = pd.concat([london.set_axis(pd.MultiIndex.from_product([["London"], month_index])), bcu])
+        parts = [london.set_axis(pd.MultiIndex.from_product([["London"], month_index]))]
+        for level, units in (("bcu", BCU_CODES), ("borough", BOROUGHS)):
+            parts.append(inside.groupby([inside[level].astype(str), inside["month"].astype(str)])["count"].sum()
+                         .reindex(pd.MultiIndex.from_product([list(units), month_index]), fill_value=0))
+        columns[measure] = pd.concat(parts)
     table = pd.DataFrame(columns).rename_axis(["unit", "month"]).reset_index()
-    table.insert(0, "unit_type", np.where(table["unit"] == "London", "london", "bcu"))
+    unit_types = {"London": "london", **{code: "bcu" for code in BCU_CODES},
+                  **{name: "borough" for name in BOROUGHS}}
+    table.insert(0, "unit_type", table["unit"].map(unit_types))
     for measure in MEASURES:
         table[measure] = table[measure].astype("int64")
     return table
 
 
 def funnel_table(headline: pd.DataFrame, overdispersion: str = "auto") -> pd.DataFrame:
-    """Funnel-plot limits of the 12 BCUs' rates per woman around London's, per measure.
+    """Funnel-plot limits of the 12 BCUs' and of the 32 boroughs' rates per woman around London's, per measure.
 
     London's rate is pooled over the 12 BCUs (their counts over their female
-    residents).  The limits allow for over-dispersion (``overdispersion="auto"``,
+    residents; the same as over the 32 boroughs).  The limits allow for over-dispersion (``overdispersion="auto"``,
     square-root scale for rates per population: :func:`vawgstats.stats.funnel_limits`
     with ``kind="rate"``).  Columns as :func:`vawgstats.metrics.funnel_limits`: ``unit``,
     ``metric``, ``numerator``, ``denominator``, ``rate`` (per woman),
@@ -206,8 +210,8 @@ def funnel_table(headline: pd.DataFrame, overdispersion: str = "auto") -> pd.Dat
     from .metrics import funnel_position
 
     parts = []
-    for measure in MEASURES:
-        rows = headline[(headline["unit_type"] == "bcu") & (headline["metric"] == measure)]
+    for level, measure in ((level, measure) for level in ("bcu", "borough") for measure in MEASURES):
+        rows = headline[(headline["unit_type"] == level) & (headline["metric"] == measure)]
         numerator = rows["numerator"].to_numpy(dtype=float)
         denominator = rows["denominator"].to_numpy(dtype=float)
         rate = numerator / denominator
@@ -215,7 +219,7 @@ def funnel_table(headline: pd.DataFrame, overdispersion: str = "auto") -> pd.Dat
         limits = stats.funnel_limits(denominator, london, numerator, overdispersion=overdispersion, kind="rate")
         position = funnel_position(rate, limits)
         parts.append(pd.DataFrame({
-            "unit_type": "bcu", "unit": rows["unit"].to_numpy(), "metric": measure,
+            "unit_type": level, "unit": rows["unit"].to_numpy(), "metric": measure,
             "numerator": numerator.astype("int64"), "denominator": denominator, "rate": rate,
             "london_rate": london, **{c: limits[c].to_numpy() for c in stats.FUNNEL_PROBABILITIES},
             "position": position, **{c: limits[c].to_numpy() for c in ("phi", "tau2", "overdispersed")}}))
@@ -235,9 +239,10 @@ def borough_rates(headline: pd.DataFrame, measure: str = "offences") -> pd.DataF
 
 
 def ward_hotspots(counts: pd.DataFrame, period: Period, top: int = 10) -> pd.DataFrame:
-    """Per BCU, the wards with most VAWG offences in the period and those with the largest rise.
+    """Per BCU and per borough, the wards with most VAWG offences in the period and those with the largest rise.
 
-    Columns: ``bcu``, ``borough``, ``ward``, ``offences`` (in the period),
+    Columns: ``unit_type`` (``bcu`` or ``borough``), ``unit`` (BCU code or
+    borough name), ``bcu``, ``borough``, ``ward``, ``offences`` (in the period),
     ``previous`` (the previous period of the same length), ``change``
     (offences - previous; both empty when the previous period is not wholly in
     the data), ``rank_by_count`` and ``rank_by_change`` (1 = most;
@@ -248,7 +253,8 @@ def ward_hotspots(counts: pd.DataFrame, period: Period, top: int = 10) -> pd.Dat
     """
     frame = location_counts(counts, "offences")
     frame = frame[in_bcu_totals(frame).to_numpy() & frame["ward"].astype(str).str.strip().ne("").to_numpy()]
-    columns = ["bcu", "borough", "ward", "offences", "previous", "change", "rank_by_count", "rank_by_change"]
+    columns = ["unit_type", "unit", "bcu", "borough", "ward", "offences", "previous", "change", "rank_by_count",
+               "rank_by_change"]
     if frame.empty:
         return pd.DataFrame(columns=columns)
     keys = ["bcu", "borough", "ward"]
@@ -264,18 +270,23 @@ def ward_hotspots(counts: pd.DataFrame, period: Period, top: int = 10) -> pd.Dat
         table[["previous", "change"]] = table[["previous", "change"]].astype("Int64")
         table.loc[:, ["previous", "change"]] = pd.NA
     picked = []
-    for _, group in table.groupby("bcu", sort=True):
+    groups = [(level, unit, group) for level in ("bcu", "borough")
+              for unit, group in table.groupby(level, sort=True)]
+    for level, unit, group in groups:
         by_count = group.sort_values(["offences", "borough", "ward"], ascending=[False, True, True]).head(top)
         by_change = (group.sort_values(["change", "borough", "ward"], ascending=[False, True, True]).head(top)
                      if comparable else group.iloc[:0])
-        group = group.copy()
+        group = group.assign(unit_type=level, unit=unit)
         group["rank_by_count"] = pd.Series(range(1, len(by_count) + 1), index=by_count.index)
         group["rank_by_change"] = pd.Series(range(1, len(by_change) + 1), index=by_change.index)
         picked.append(group[group["rank_by_count"].notna() | group["rank_by_change"].notna()])
     out = pd.concat(picked, ignore_index=True)
     for column in ("rank_by_count", "rank_by_change"):
         out[column] = out[column].astype("Int64")
-    return out.sort_values(["bcu", "rank_by_count", "rank_by_change"]).reset_index(drop=True)[columns]
+    order = {"bcu": 0, "borough": 1}
+    out = out.sort_values(["unit_type", "unit", "rank_by_count", "rank_by_change"],
+                          key=lambda c: c.map(order) if c.name == "unit_type" else c)
+    return out.reset_index(drop=True)[columns]
 
 
 def breakdown_table(counts: pd.DataFrame, period: Period, source: str) -> pd.DataFrame:

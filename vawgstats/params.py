@@ -17,6 +17,17 @@ Files live in a parameters folder (``params/`` at the repository root, or
           note: "..."
       notes: "..."                   # optional
 
+- ``boroughs/<slug>.yaml`` (optional) for a borough's report, e.g.
+  ``boroughs/barking-and-dagenham.yaml``::
+
+      borough: Barking and Dagenham  # the borough's name (or ONS code)
+      committee: "..."               # optional: the council committee that scrutinises the report
+      aims: [...]                    # optional: the borough's own aims (default: its BCU's)
+      targets: {...}                 # optional: as for a BCU (default: its BCU's)
+      notes: "..."                   # optional
+
+  Without the file (or without ``aims``/``targets`` in it) the BCU's apply.
+
 - ``defaults.yaml``: ``edition`` (public | restricted), ``period_months``,
   ``repeat_window_days`` and ``suppression_threshold``.
 
@@ -37,7 +48,7 @@ import yaml
 
 from .definitions import REPEAT_WINDOW_DAYS, SUPPRESSION_THRESHOLD
 from .errors import ParamsError
-from .geography import BCU_BY_CODE, BCU_CODES, bcu_code, normalise_borough
+from .geography import BCU_BY_CODE, BCU_CODES, BOROUGHS, bcu_code, borough_name, borough_slug, normalise_borough
 from .periods import Period
 
 #: Metrics a target may be set for, and whether their value is a proportion (0-1).
@@ -85,6 +96,18 @@ class BCUParams:
     targets: dict
     notes: str
     path: Path
+
+
+@dataclass(frozen=True)
+class BoroughParams:
+    """The parameters of one borough's report: its own file's values, or None where the BCU's apply."""
+
+    borough: str
+    committee: str | None
+    aims: tuple[str, ...] | None
+    targets: dict | None
+    notes: str
+    path: Path | None
 
 
 @dataclass(frozen=True)
@@ -433,6 +456,64 @@ def load_bcu_params(code: str, params_dir: str | os.PathLike | None = None) -> B
     if not file.is_file():
         raise ParamsError(f"{file}: no parameter file for BCU {code}; expected {code}.yaml in {folder}.")
     return load_params_file(file, expected_code=code)
+
+
+BOROUGH_KEYS: tuple[str, ...] = ("borough", "committee", "aims", "targets", "notes")
+BOROUGHS_DIR = "boroughs"
+
+
+def load_borough_params_file(path: str | os.PathLike, expected: str | None = None) -> BoroughParams:
+    """Read and validate one borough parameter file (``boroughs/<slug>.yaml``).
+
+    ``borough`` must name a London borough and, when ``expected`` (a canonical
+    name) is given, that borough; ``aims`` and ``targets`` are checked as in a BCU file.
+    """
+    file = Path(path)
+    data, where = read_yaml(file)
+    data = _mapping(data, file, where, (), BOROUGH_KEYS, required=("borough",))
+    given = _text(data["borough"], file, where, ("borough",))
+    borough = normalise_borough(given)
+    if borough is None:
+        raise _fail(file, where, ("borough",), f"{given!r} is not a London borough policed by the Met; "
+                    f"expected one of {', '.join(BOROUGHS)}.")
+    if expected is not None and borough != expected:
+        raise _fail(file, where, ("borough",), f"the file is for {expected} (by its name, "
+                    f"{borough_slug(expected)}.yaml) but says {given!r}; the borough must match the file name.")
+    committee = data.get("committee")
+    committee = None if committee is None else _text(committee, file, where, ("committee",))
+    aims = None if data.get("aims") is None else _text_list(data["aims"], file, where, ("aims",))
+    targets = None if data.get("targets") is None else _targets(data["targets"], file, where)
+    notes = data.get("notes")
+    notes = "" if notes is None else _text(notes, file, where, ("notes",), allow_empty=True)
+    return BoroughParams(borough=borough, committee=committee, aims=aims, targets=targets, notes=notes,
+                         path=file)
+
+
+def borough_params_path(borough: str, params_dir: str | os.PathLike | None = None) -> Path:
+    """Where a borough's optional parameter file would be: ``<params_dir>/boroughs/<slug>.yaml``."""
+    return _params_dir(params_dir) / BOROUGHS_DIR / f"{borough_slug(borough_name(borough))}.yaml"
+
+
+def load_borough_params(borough: str, params_dir: str | os.PathLike | None = None) -> BoroughParams:
+    """A borough's parameters (name, any case, or ONS code): its file's, or empty when it has none.
+
+    A YAML file in ``boroughs/`` whose name is not a borough's slug is an error
+    (most likely a misnamed borough file).
+    """
+    name = borough_name(borough)
+    folder = _params_dir(params_dir) / BOROUGHS_DIR
+    if folder.is_dir():
+        expected = {f"{borough_slug(b)}.yaml" for b in BOROUGHS}
+        stray = sorted(p.name for p in folder.iterdir()
+                       if p.suffix.lower() in (".yaml", ".yml") and p.name not in expected)
+        if stray:
+            raise ParamsError(f"{folder / stray[0]}: not a known borough parameter file ({', '.join(stray)}); "
+                              f"expected <slug>.yaml, the borough's name in lower case with hyphens for "
+                              f"spaces, e.g. barking-and-dagenham.yaml.")
+    file = folder / f"{borough_slug(name)}.yaml"
+    if not file.is_file():
+        return BoroughParams(borough=name, committee=None, aims=None, targets=None, notes="", path=None)
+    return load_borough_params_file(file, expected=name)
 
 
 def load_all_params(params_dir: str | os.PathLike | None = None) -> dict[str, BCUParams]:

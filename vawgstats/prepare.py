@@ -18,7 +18,7 @@ Tables (``unit_type`` is ``london``, ``bcu`` or ``borough``; ``unit`` is
 - ``offence_outcomes``: charge, positive outcome and attrition by offence type;
 - ``repeat``: repeat victimisation overall and by domestic abuse flag, with
   repeat suspects and crimes lacking a victim ID;
-- ``places``: the busiest LSOAs per BCU (:func:`top_places`);
+- ``places``: the busiest LSOAs per BCU and borough (:func:`top_places`);
 - ``quality``: data-quality counts per unit (:func:`data_quality`).
 
 The build folder holds restricted material (see its README); nothing here
@@ -43,7 +43,7 @@ from .geography import BCU_CODES, BOROUGHS, BOROUGH_TO_BCU, POPULATION_SOURCE
 from .periods import Period, as_period, latest_complete_months
 
 TREND_MONTHS = 24
-PREPARED_VERSION = "1"  # bump when the tables' layout changes
+PREPARED_VERSION = "2"  # bump when the tables' layout changes
 
 BUILD_README = """\
 # build/ — RESTRICTED
@@ -216,7 +216,7 @@ def _not_comparable_before_data(headline: pd.DataFrame, prefix: str, first_recor
 
 
 def monthly_table(df: pd.DataFrame, period: Period, first_recorded: pd.Timestamp | None = None) -> pd.DataFrame:
-    """In-scope crimes, charges, charge rate and pending outcomes per unit (London, BCUs) and month.
+    """In-scope crimes, charges, charge rate and pending outcomes per unit (London, BCUs, boroughs) and month.
 
     Covers the :data:`TREND_MONTHS` months to the period end (or from the first
     month of data, if later; ``first_recorded`` is the data's first recorded
@@ -229,10 +229,10 @@ def monthly_table(df: pd.DataFrame, period: Period, first_recorded: pd.Timestamp
     first_month = max(period.end - (TREND_MONTHS - 1), first_recorded.to_period("M"))
     start, end = str(first_month), str(period.end)
     frames = {unit_type: metrics.charge_rate(df, start=start, end=end, by=_BY[unit_type] + ("month",))
-              for unit_type in ("london", "bcu")}
+              for unit_type in UNIT_TYPES}
     table = _stack(frames).rename(columns={"denominator": "crimes", "numerator": "charged"})
     pending = _stack({unit_type: metrics.attrition(df, start=start, end=end, by=_BY[unit_type] + ("month",))
-                      for unit_type in ("london", "bcu")})
+                      for unit_type in UNIT_TYPES})
     pending = pending[pending["measure"] == "pending"][["unit_type", "unit", "month", "numerator"]]
     table = table.merge(pending.rename(columns={"numerator": "pending"}), on=["unit_type", "unit", "month"],
                         how="left", validate="one_to_one")
@@ -259,7 +259,7 @@ def _offence_subset(df: pd.DataFrame, label: str) -> pd.DataFrame:
 
 
 def offence_outcomes_table(df: pd.DataFrame, period: Period) -> pd.DataFrame:
-    """Charge, positive outcome and attrition rates by report offence type, per London and BCU."""
+    """Charge, positive outcome and attrition rates by report offence type, per London, BCU and borough."""
     from . import metrics
 
     start, end = str(period.start), str(period.end)
@@ -268,9 +268,9 @@ def offence_outcomes_table(df: pd.DataFrame, period: Period) -> pd.DataFrame:
         subset = _offence_subset(df, label)
         for name in ("charge_rate", "positive_outcome_rate"):
             table = _stack({u: getattr(metrics, name)(subset, start=start, end=end, by=_BY[u])
-                            for u in ("london", "bcu")})
+                            for u in UNIT_TYPES})
             parts.append(table.assign(offence_type=label, measure=name))
-        table = _stack({u: metrics.attrition(subset, start=start, end=end, by=_BY[u]) for u in ("london", "bcu")})
+        table = _stack({u: metrics.attrition(subset, start=start, end=end, by=_BY[u]) for u in UNIT_TYPES})
         parts.append(table.assign(offence_type=label))
     columns = ["unit_type", "unit", "offence_type", "measure", "numerator", "denominator", "rate",
                "ci_low", "ci_high"]
@@ -296,25 +296,30 @@ def repeat_table(df: pd.DataFrame, period: Period, window_days: int = d.REPEAT_W
 
 
 def top_places(df: pd.DataFrame, *, start: str, end: str, top: int = 10) -> pd.DataFrame:
-    """The ``top`` LSOAs with most in-scope crimes recorded in the period, per BCU.
+    """The ``top`` LSOAs with most in-scope crimes recorded in the period, per BCU and per borough.
 
-    Columns: ``bcu``, ``rank`` (1 = most), ``lsoa_code``, ``borough``, ``crimes``,
-    ``share`` (of the BCU's in-scope crimes with a known LSOA).  Ties are broken
-    by LSOA code so that the table is reproducible.
+    Columns: ``unit_type`` (``bcu`` or ``borough``), ``unit`` (BCU code or
+    borough name), ``bcu``, ``rank`` (1 = most), ``lsoa_code``, ``borough``,
+    ``crimes``, ``share`` (of the unit's in-scope crimes with a known LSOA).
+    Ties are broken by LSOA code so that the table is reproducible.
     """
     period = as_period(start, end)
     scoped = df[d.in_vawg_scope(df) & period.contains(df["recorded_date"]) & df["lsoa_code"].notna()]
     counts = (scoped.groupby(["bcu", "lsoa_code", "borough"], observed=True).size()
               .rename("crimes").reset_index())
     counts = counts[counts["crimes"] > 0]
-    totals = counts.groupby("bcu", observed=True)["crimes"].transform("sum")
-    counts["share"] = counts["crimes"] / totals
-    counts = counts.sort_values(["bcu", "crimes", "lsoa_code"], ascending=[True, False, True])
-    counts["rank"] = counts.groupby("bcu", observed=True).cumcount() + 1
-    counts = counts[counts["rank"] <= top]
     for column in ("bcu", "borough", "lsoa_code"):
         counts[column] = counts[column].astype(str)
-    return counts[["bcu", "rank", "lsoa_code", "borough", "crimes", "share"]].reset_index(drop=True)
+    parts = []
+    for unit_type in ("bcu", "borough"):
+        ranked = counts.assign(unit_type=unit_type, unit=counts[unit_type])
+        totals = ranked.groupby("unit")["crimes"].transform("sum")
+        ranked["share"] = ranked["crimes"] / totals
+        ranked = ranked.sort_values(["unit", "crimes", "lsoa_code"], ascending=[True, False, True])
+        ranked["rank"] = ranked.groupby("unit").cumcount() + 1
+        parts.append(ranked[ranked["rank"] <= top])
+    columns = ["unit_type", "unit", "bcu", "rank", "lsoa_code", "borough", "crimes", "share"]
+    return pd.concat(parts, ignore_index=True)[columns]
 
 
 def data_quality(df: pd.DataFrame, *, start: str, end: str) -> pd.DataFrame:

@@ -108,10 +108,16 @@ def _headline_cells(row: pd.Series, edition: str, metric: str) -> dict[str, str]
     }
 
 
-def headline(headline_table: pd.DataFrame, unit: str, edition: str) -> pd.DataFrame:
-    """The headline table for a unit: value, 95% interval, counts, changes, and London."""
+def headline(headline_table: pd.DataFrame, unit: str, edition: str, also: dict[str, str] | None = None) -> pd.DataFrame:
+    """The headline table for a unit: value, 95% interval, counts, changes, and London.
+
+    ``also``: further units to compare with, as ``{column heading: unit}`` (a
+    borough's report adds its BCU), in columns before London's.
+    """
     mine = headline_table[headline_table["unit"] == unit].set_index("metric")
     london = headline_table[headline_table["unit_type"] == "london"].set_index("metric")
+    others = {heading: headline_table[headline_table["unit"] == other].set_index("metric")
+              for heading, other in (also or {}).items()}
     rows = []
     order = ["volume", "rate_per_1000", "charge_rate", "positive_outcome_rate", "sanction_detection_rate",
              "repeat_victimisation_rate", "median_days_to_charge"]
@@ -127,10 +133,12 @@ def headline(headline_table: pd.DataFrame, unit: str, edition: str) -> pd.DataFr
                      "counts": f"{count_text(row['numerator'], edition)} crimes; "
                                f"{count_text(row['denominator'], edition)} women and girls"}
             london_text = f"{float(ref['per_year_per_1000']):.1f}"
+            also_text = {h: f"{float(o.loc[source, 'per_year_per_1000']):.1f}" for h, o in others.items()}
             previous = year = "see crimes recorded"
         else:
             cells = _headline_cells(row, edition, metric)
             london_text = _headline_cells(ref, "restricted", metric)["value"]
+            also_text = {h: _headline_cells(o.loc[source], edition, metric)["value"] for h, o in others.items()}
             percent = metric != "volume" and metric != "median_days_to_charge"
             if metric == "median_days_to_charge":
                 previous = year = "–"
@@ -140,7 +148,7 @@ def headline(headline_table: pd.DataFrame, unit: str, edition: str) -> pd.DataFr
         rows.append({"Measure": METRIC_LABELS[metric], "Value": cells["value"],
                      "95% interval": cells["interval"], "Counts": cells["counts"],
                      "Change on previous period": previous, "Change on a year earlier": year,
-                     "London": london_text})
+                     **also_text, "London": london_text})
     return pd.DataFrame(rows)
 
 
@@ -253,15 +261,15 @@ def repeat_suspects(table: pd.DataFrame, unit: str, edition: str) -> pd.DataFram
     }])
 
 
-def places(table: pd.DataFrame, bcu: str, edition: str) -> pd.DataFrame:
-    """The busiest LSOAs of a BCU (counts suppressed in the public edition)."""
-    mine = table[table["bcu"] == bcu].sort_values("rank")
+def places(table: pd.DataFrame, unit: str, edition: str, kind: str = "BCU") -> pd.DataFrame:
+    """The busiest LSOAs of a unit, a BCU or a borough (counts suppressed in the public edition)."""
+    mine = table[table["unit"] == unit].sort_values("rank")
     return pd.DataFrame({
         "Rank": mine["rank"].astype(int).astype(str),
         "LSOA": mine["lsoa_code"], "Borough": mine["borough"],
         "In-scope crimes": [count_text(c, edition) for c in mine["crimes"]],
         # a share of a known total would give a suppressed count back, so it is hidden with it
-        "Share of the BCU's located crimes": [RATE_NOT_SHOWN if rate_hidden(c, c, edition) else pct(s)
+        f"Share of the {kind}'s located crimes": [RATE_NOT_SHOWN if rate_hidden(c, c, edition) else pct(s)
                                               for c, s in zip(mine["crimes"], mine["share"])],
     })
 
@@ -485,7 +493,7 @@ def funnel_alt_text(rows: pd.DataFrame, unit: str | None, what: str, per_1000: b
             f"Outside the 95% limits: {listed}.{own}")
 
 
-def map_alt_text(rates: pd.DataFrame, highlight: list[str]) -> str:
+def map_alt_text(rates: pd.DataFrame, highlight: list[str], kind: str = "BCU") -> str:
     """Alt text for the borough map: highest and lowest boroughs and the highlighted ones."""
     ordered = rates.sort_values("per_year_per_1000", ascending=False)
     top = ", ".join(f"{r.borough} {r.per_year_per_1000:.1f}" for r in ordered.head(3).itertuples())
@@ -493,7 +501,7 @@ def map_alt_text(rates: pd.DataFrame, highlight: list[str]) -> str:
     mine = rates[rates["borough"].isin(highlight)]
     own = "; ".join(f"{r.borough} {r.per_year_per_1000:.1f}" for r in mine.itertuples())
     return (f"Map of London's 32 boroughs shaded by in-scope crimes per 1,000 women and girls a year. "
-            f"Highest: {top}. Lowest: {low}." + (f" This BCU: {own}." if own else ""))
+            f"Highest: {top}. Lowest: {low}." + (f" This {kind}: {own}." if own else ""))
 
 
 def multiples_alt_text(monthly_table: pd.DataFrame, names: dict[str, str], value: str) -> str:
@@ -528,14 +536,14 @@ def interval_alt_text(rows: pd.DataFrame, what: str) -> str:
     return f"The {what} of each BCU with its 95% interval, highest first: {listed}."
 
 
-def places_section(places_table: pd.DataFrame, manifest: dict, bcu: str, edition: str) -> str:
+def places_section(places_table: pd.DataFrame, manifest: dict, unit: str, edition: str, kind: str = "BCU") -> str:
     """The hotspot table of LSOAs, or a sentence saying why there is none."""
     if not manifest.get("has_lsoa"):
         return ("The data have no locations (no LSOA codes or coordinates), so no hotspot map or table "
                 "can be drawn for this period.\n")
-    rows = places(places_table, bcu, edition)
+    rows = places(places_table, unit, edition, kind)
     if rows.empty:
-        return "No in-scope crimes in this BCU have a recorded LSOA in the period.\n"
+        return f"No in-scope crimes in this {kind} have a recorded LSOA in the period.\n"
     return markdown(rows, "The ten LSOAs with most in-scope crimes recorded in the period", "tbl-places")
 
 
@@ -589,16 +597,19 @@ def targets(bcu_targets, headline_table: pd.DataFrame, unit: str, edition: str) 
                                        "Moving the way sought?", "Note"])
 
 
-def targets_table(bcu_params, headline_table: pd.DataFrame, unit: str, edition: str) -> str:
-    """The targets as a Markdown table with a caption, or a sentence when the file states none."""
+def targets_table(bcu_params, headline_table: pd.DataFrame, unit: str, edition: str, kind: str = "BCU") -> str:
+    """The targets as a Markdown table with a caption, or a sentence when the file states none.
+
+    ``kind``: whose targets they are ("BCU" or "borough"), for the words.
+    """
     rows = targets(bcu_params, headline_table, unit, edition)
     if rows.empty:
-        return "The BCU's parameter file states no targets for the measures in this report.\n"
+        return f"The {kind}'s parameter file states no targets for the measures in this report.\n"
     lead = ""
     if (rows["Numeric target"] == "none stated").all():
         lead = ("No numeric target is stated, only the direction sought: the table shows whether each "
                 "measure changed significantly, and which way, since the previous period.\n\n")
-    return lead + markdown(rows, "The BCU's targets against the figures for the period", "tbl-targets")
+    return lead + markdown(rows, f"The {kind}'s targets against the figures for the period", "tbl-targets")
 
 
 # --------------------------------------------------------------------------- open-data edition (counts)
@@ -629,12 +640,18 @@ def _open_months(row: pd.Series) -> float:
     return float(row["months"])
 
 
-def open_headline(headline_table: pd.DataFrame, unit: str, edition: str) -> pd.DataFrame:
+def open_headline(headline_table: pd.DataFrame, unit: str, edition: str,
+                  also: dict[str, str] | None = None) -> pd.DataFrame:
     """Open-data headline for a unit: offences and victims, rate a year per 1,000 women and girls,
-    95% interval, changes on the previous period and a year earlier, and London's rate."""
+    95% interval, changes on the previous period and a year earlier, and London's rate.
+
+    ``also``: further units whose rate is shown before London's, as ``{heading: unit}``.
+    """
     rows = []
     london = headline_table[headline_table["unit_type"] == "london"].set_index("metric")
     mine = headline_table[headline_table["unit"] == unit].set_index("metric")
+    others = {heading: headline_table[headline_table["unit"] == other].set_index("metric")
+              for heading, other in (also or {}).items()}
     for measure, label in OPEN_MEASURE_LABELS.items():
         if measure not in mine.index:
             continue
@@ -647,9 +664,16 @@ def open_headline(headline_table: pd.DataFrame, unit: str, edition: str) -> pd.D
                                                        percent=False),
             "Change on previous period": _count_change_text(row, "previous", edition),
             "Change on a year earlier": _count_change_text(row, "year", edition),
+            **{f"{heading}, a year per 1,000": _open_rate_text(other.loc[measure], edition)
+               for heading, other in others.items()},
             "London, a year per 1,000": f"{float(london.loc[measure, 'per_year_per_1000']):.1f}",
         })
     return pd.DataFrame(rows)
+
+
+def _open_rate_text(row: pd.Series, edition: str) -> str:
+    return (RATE_NOT_SHOWN if rate_hidden(row["numerator"], row["denominator"], edition)
+            else f"{float(row['per_year_per_1000']):.1f}")
 
 
 def open_boroughs(headline_table: pd.DataFrame, boroughs: list[str], edition: str) -> pd.DataFrame:
@@ -670,8 +694,8 @@ def open_boroughs(headline_table: pd.DataFrame, boroughs: list[str], edition: st
     return pd.DataFrame(rows)
 
 
-def open_funnel_positions(funnel_table: pd.DataFrame, unit: str, edition: str) -> pd.DataFrame:
-    """Where a BCU sits against London in the open-data funnel plots, in words."""
+def open_funnel_positions(funnel_table: pd.DataFrame, unit: str, edition: str, kind: str = "BCU") -> pd.DataFrame:
+    """Where a BCU (or borough: ``kind``) sits against London in the open-data funnel plots, in words."""
     rows = []
     for measure, label in OPEN_MEASURE_LABELS.items():
         row = funnel_table[(funnel_table["metric"] == measure) & (funnel_table["unit"] == unit)]
@@ -680,16 +704,18 @@ def open_funnel_positions(funnel_table: pd.DataFrame, unit: str, edition: str) -
         row = row.iloc[0]
         hidden = rate_hidden(row["numerator"], row["denominator"], edition)
         rows.append({"Measure": f"{label}, per 1,000 women and girls",
-                     "This BCU": RATE_NOT_SHOWN if hidden else f"{row['rate'] * 1000:.1f}",
+                     f"This {kind}": RATE_NOT_SHOWN if hidden else f"{row['rate'] * 1000:.1f}",
                      "London (12 BCUs)": f"{row['london_rate'] * 1000:.1f}",
                      "Position against London": row["position"]})
     return pd.DataFrame(rows)
 
 
-def ward_hotspots(wards_table: pd.DataFrame, bcu: str, edition: str, by: str = "count") -> pd.DataFrame:
-    """The BCU's top wards by offences (``by="count"``) or by rise on the previous period (``"change"``)."""
+def ward_hotspots(wards_table: pd.DataFrame, unit: str, edition: str, by: str = "count") -> pd.DataFrame:
+    """A unit's (BCU's or borough's) top wards by offences (``by="count"``) or by rise on the previous
+    period (``"change"``)."""
     rank = "rank_by_count" if by == "count" else "rank_by_change"
-    mine = wards_table[(wards_table["bcu"] == bcu) & wards_table[rank].notna()].sort_values(rank)
+    key = wards_table["unit"] if "unit" in wards_table.columns else wards_table["bcu"]
+    mine = wards_table[(key == unit) & wards_table[rank].notna()].sort_values(rank)
     rows = []
     for _, row in mine.iterrows():
         hidden = is_suppressed(row["offences"], edition) or is_suppressed(row["previous"], edition)
@@ -701,14 +727,14 @@ def ward_hotspots(wards_table: pd.DataFrame, bcu: str, edition: str, by: str = "
     return pd.DataFrame(rows)
 
 
-def wards_section(wards_table: pd.DataFrame, manifest: dict, bcu: str, edition: str) -> str:
+def wards_section(wards_table: pd.DataFrame, manifest: dict, unit: str, edition: str) -> str:
     """Ward hotspot tables (by count and by rise), or a sentence saying why there are none."""
     if not manifest.get("has_wards"):
         return "The counts have no ward breakdown, so no ward hotspot table can be drawn.\n"
     blocks = []
     for by, caption, label in (("count", "Wards with most VAWG offences recorded in the period", "tbl-wards"),
                                ("change", "Wards with the largest rise on the previous period", "tbl-ward-rise")):
-        rows = ward_hotspots(wards_table, bcu, edition, by)
+        rows = ward_hotspots(wards_table, unit, edition, by)
         if rows.empty:
             reason = ("the previous period is not in the data" if by == "change"
                       else "no ward has VAWG offences recorded in the period")
@@ -765,7 +791,8 @@ def open_summary(headline_table: pd.DataFrame, funnel_table: pd.DataFrame, unit:
     ]
     position = funnel_table[(funnel_table["metric"] == "offences") & (funnel_table["unit"] == unit)]
     if not position.empty:
-        sentences.append(f"Against London's rate the BCU is {position_phrase(position['position'].iloc[0])}.")
+        kind = "borough" if position["unit_type"].iloc[0] == "borough" else "BCU"
+        sentences.append(f"Against London's rate the {kind} is {position_phrase(position['position'].iloc[0])}.")
     return " ".join(sentences) + "\n"
 
 
