@@ -48,10 +48,10 @@ def keys(prepared, *, params_dir: Path | None = None, build_root: Path | None = 
     build_root = build_root or Path(prepared.directory).parent.parent
     jobs = render_jobs.build_jobs(prepared, bcus=["NA", "EA"], edition="public", renderer="nbconvert",
                              build_root=build_root, params_dir=params_dir, render_time=render_time,
-                             jupyter_path=build_root / "jupyter")
-    params_sha = render_jobs._params_sha(params_dir)
+                             jupyter_path=build_root / "jupyter", boroughs=["Enfield", "Haringey", "Havering"])
     return {job.name: render_jobs._job_key(prepared.key, job,
-                                      notebook_sha or render_jobs._sha256(Path(job.notebook).read_bytes()), params_sha)
+                                      notebook_sha or render_jobs._sha256(Path(job.notebook).read_bytes()),
+                                      render_jobs._params_sha(params_dir, job.params_files))
             for job in jobs}
 
 
@@ -90,7 +90,20 @@ def test_key_changes_with_the_parameter_files(prepared, tmp_path):
     target = params / "NA.yaml"
     target.write_text(target.read_text(encoding="utf-8") + "\n# reviewed\n", encoding="utf-8")
     after = keys(prepared, params_dir=params)
-    assert all(after[name] != key for name, key in before.items())
+    # NA's file: NA's report and those of its boroughs (which take its aims), nothing else
+    changed = {name for name, key in before.items() if after[name] != key}
+    assert changed == {"bcu-NA", "borough-enfield", "borough-haringey"}
+    # a borough's own file: that borough's report only
+    (params / "boroughs").mkdir(exist_ok=True)
+    (params / "boroughs" / "havering.yaml").write_text("borough: Havering\ncommittee: Overview and Scrutiny\n",
+                                                       encoding="utf-8")
+    again = keys(prepared, params_dir=params)
+    assert {name for name, key in after.items() if again[name] != key} == {"borough-havering"}
+    # the shared defaults: every report
+    defaults = params / "defaults.yaml"
+    defaults.write_text(defaults.read_text(encoding="utf-8") + "\n# reviewed\n", encoding="utf-8")
+    last = keys(prepared, params_dir=params)
+    assert all(last[name] != key for name, key in again.items())
 
 
 def test_key_changes_with_the_notebook_and_the_version(prepared, monkeypatch):
@@ -135,12 +148,12 @@ def test_unchanged_reports_are_skipped_and_changed_ones_rendered(data, rendered,
     assert statuses(again) == {"bcu-NA": "skipped", "london": "skipped"}
     assert {name: (out / f"{name}.html").read_bytes() for name in published} == published
 
-    # a parameter file changed: both reports again (the overview's key covers every file)
+    # NA's parameter file changed: NA's report again, not the overview (which reads no BCU's file)
     params = copy_params(tmp_path / "params")
     (params / "NA.yaml").write_text((params / "NA.yaml").read_text(encoding="utf-8") + "\n# reviewed\n",
                                     encoding="utf-8")
     changed = render(data, out, build, jobs=1, params_dir=params)
-    assert statuses(changed) == {"bcu-NA": "written", "london": "written"}, changed.text()
+    assert statuses(changed) == {"bcu-NA": "written", "london": "skipped"}, changed.text()
 
 
 def without_timestamp(html: str) -> str:

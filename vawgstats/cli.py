@@ -79,6 +79,9 @@ def validate(path: Path, as_of: str | None) -> None:
 @main.command()
 @click.option("--bcu", "bcus", multiple=True, metavar="CODE", help="A BCU to render (repeatable), e.g. NA.")
 @click.option("--all", "all_bcus", is_flag=True, help="Render all 12 BCU reports.")
+@click.option("--borough", "boroughs", multiple=True, metavar="NAME",
+              help="A borough to render (repeatable): its name in any case, e.g. Enfield, or ONS code E09...")
+@click.option("--all-boroughs", "all_boroughs", is_flag=True, help="Render all 32 borough reports.")
 @click.option("--data", "data", default=None, type=click.Path(dir_okay=False, path_type=Path),
               help="Records (CSV/Parquet) or an imported counts table; default: the embedded synthetic London.")
 @click.option("--start", default=None, help="First month, YYYY-MM (default: latest 12 complete months).")
@@ -98,15 +101,26 @@ def validate(path: Path, as_of: str | None) -> None:
               help="Send the reports to this Dask scheduler (needs vawgstats[dask]).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @friendly_errors
-def render(bcus, all_bcus, data, start, end, as_of, edition, out, renderer, jobs, force, build, params_dir,
-           dask_scheduler, quiet) -> None:
-    """Render the BCU reports, the London overview and the index."""
+def render(bcus, all_bcus, boroughs, all_boroughs, data, start, end, as_of, edition, out, renderer, jobs, force,
+           build, params_dir, dask_scheduler, quiet) -> None:
+    """Render the BCU and borough reports, the London overview and the index.
+
+    --all: the 12 BCUs; --all-boroughs: the 32 boroughs (both: all 45 reports with the overview).
+    """
     import warnings
 
+    from .geography import BOROUGHS
     from .render import render as render_reports
 
-    if bool(bcus) == bool(all_bcus):
-        raise click.UsageError("Give --all, or one or more --bcu CODE.")
+    if bcus and all_bcus:
+        raise click.UsageError("Give --all, or one or more --bcu CODE, not both.")
+    if boroughs and all_boroughs:
+        raise click.UsageError("Give --all-boroughs, or one or more --borough NAME, not both.")
+    if not (bcus or all_bcus or boroughs or all_boroughs):
+        raise click.UsageError("Give --all, or one or more --bcu CODE; and/or --all-boroughs, or one or more "
+                               "--borough NAME.")
+    chosen_bcus = None if all_bcus else list(bcus)
+    chosen_boroughs = list(BOROUGHS) if all_boroughs else list(boroughs)
 
     def show_warning(message, category, *_args, **_kwargs) -> None:
         # at once (e.g. "no Quarto" before the progress bar), even if the run fails later
@@ -117,7 +131,7 @@ def render(bcus, all_bcus, data, start, end, as_of, edition, out, renderer, jobs
         with warnings.catch_warnings():
             warnings.simplefilter("always", UserWarning)
             warnings.showwarning = show_warning
-            summary = render_reports(bcus=list(bcus) or None, data_path=data, start=start, end=end,
+            summary = render_reports(bcus=chosen_bcus, boroughs=chosen_boroughs, data_path=data, start=start, end=end,
                                      edition=edition, out_dir=out, renderer=renderer, jobs=jobs, force=force,
                                      build_root=build, params_dir=params_dir, as_of=as_of,
                                      dask_scheduler=dask_scheduler, progress=not quiet)

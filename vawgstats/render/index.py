@@ -11,14 +11,30 @@ from ..geography import BCU_BY_CODE, BCU_CODES
 from .jobs import JobResult
 
 
+def _borough_items(out_dir: Path, code: str) -> str:
+    """The borough reports of a BCU present in ``out_dir``, as a nested list (or nothing)."""
+    from ..units import report_stem
+
+    links = []
+    for borough in BCU_BY_CODE[code].boroughs:
+        name = report_stem("borough", borough)
+        if (out_dir / f"{name}.html").exists():
+            pdf = f' (<a href="{name}.pdf">PDF</a>)' if (out_dir / f"{name}.pdf").exists() else ""
+            links.append(f'<li><a href="{name}.html">{escape(borough)}</a>{pdf}</li>')
+    return f'\n<ul class="boroughs">\n{chr(10).join(links)}\n</ul>' if links else ""
+
+
 def write_index(out_dir: Path, results: list[JobResult], manifest: dict, edition: str, rendered_at: str) -> Path:
     """``index.html``: links to every report present, with the period and the render date."""
     items = []
     for code in BCU_CODES:
         name = f"bcu-{code}"
+        boroughs = _borough_items(out_dir, code)
         if (out_dir / f"{name}.html").exists():
             pdf = f' (<a href="{name}.pdf">PDF</a>)' if (out_dir / f"{name}.pdf").exists() else ""
-            items.append(f'<li><a href="{name}.html">{escape(BCU_BY_CODE[code].name)} ({code})</a>{pdf}</li>')
+            items.append(f'<li><a href="{name}.html">{escape(BCU_BY_CODE[code].name)} ({code})</a>{pdf}{boroughs}</li>')
+        elif boroughs:
+            items.append(f'<li>{escape(BCU_BY_CODE[code].name)} ({code}){boroughs}</li>')
     london = ('<p><a href="london.html"><strong>London overview</strong></a>'
               + (' (<a href="london.pdf">PDF</a>)' if (out_dir / "london.pdf").exists() else "") + "</p>"
               if (out_dir / "london.html").exists() else "")
@@ -48,7 +64,7 @@ h1 {{ font-size: 1.6rem; }} a {{ color: #12436D; }}
 </style>
 </head>
 <body>
-<h1>Violence against women and girls: BCU reports</h1>
+<h1>Violence against women and girls: BCU and borough reports</h1>
 {banner}
 <p>Period: {escape(manifest['period_label'])} (recorded {escape(manifest['start'])} to {escape(manifest['end'])}).
 Data: <code>{escape(manifest['data_file'])}</code>, {escape(source)}.

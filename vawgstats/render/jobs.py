@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import RenderError
-from ..geography import BCU_BY_CODE
+from ..geography import BCU_BY_CODE, BOROUGH_TO_BCU
 
 STATE_FILE = ".vawgstats-state.json"
 
@@ -54,6 +54,9 @@ class Job:
     jupyter_path: str
     edition: str
     key: str = ""
+    #: The parameter files (relative to the parameters folder) the report reads: its key hashes
+    #: these only, so a change in one BCU's file re-renders that BCU (and its boroughs) alone.
+    params_files: tuple[str, ...] = ()
 
 
 @dataclass
@@ -108,8 +111,11 @@ def _write_state(out_dir: Path, state: dict) -> None:
 
 def build_jobs(prepared, *, bcus: list[str], edition: str, renderer: str, build_root: Path,
                params_dir: Path | None, render_time: str, jupyter_path: Path,
-               linked_bcus: list[str] | None = None) -> list[Job]:
-    """One job per BCU report plus the London overview (linking to ``linked_bcus``, default ``bcus``)."""
+               linked_bcus: list[str] | None = None, boroughs: list[str] = ()) -> list[Job]:
+    """One job per BCU report, one per borough report (canonical names in ``boroughs``), plus the
+    London overview (linking to ``linked_bcus``, default ``bcus``)."""
+    from ..params import BOROUGHS_DIR, DEFAULTS_FILE
+    from ..units import report_stem
     from ..params import default_params_dir
 
     params_root = Path(params_dir) if params_dir else default_params_dir()
@@ -126,9 +132,20 @@ def build_jobs(prepared, *, bcus: list[str], edition: str, renderer: str, build_
         name = f"bcu-{code}"
         jobs.append(Job(name, str(notebook_path(bcu_notebook)),
                         f"{BCU_BY_CODE[code].name} BCU ({code}): VAWG scrutiny report{suffix}",
-                        {"bcu": code, **common}, str(jobs_root / name), renderer, str(jupyter_path), edition))
+                        {"bcu": code, **common}, str(jobs_root / name), renderer, str(jupyter_path), edition,
+                        params_files=(DEFAULTS_FILE, f"{code}.yaml")))
+    for borough in boroughs:
+        name = report_stem("borough", borough)
+        code = BOROUGH_TO_BCU[borough]
+        jobs.append(Job(name, str(notebook_path(bcu_notebook)),
+                        f"{borough} ({BCU_BY_CODE[code].name} BCU): VAWG scrutiny report{suffix}",
+                        {"unit_type": "borough", "unit": borough, **common}, str(jobs_root / name), renderer,
+                        str(jupyter_path), edition,
+                        params_files=(DEFAULTS_FILE, f"{code}.yaml",
+                                      f"{BOROUGHS_DIR}/{name.removeprefix('borough-')}.yaml")))
     jobs.append(Job("london", str(notebook_path(london_notebook)), f"London overview: VAWG across the 12 BCUs{suffix}",
-                    {"bcu": "London", "linked_bcus": linked_bcus or list(bcus), **common}, str(jobs_root / "london"), renderer, str(jupyter_path), edition))
+                    {"bcu": "London", "linked_bcus": linked_bcus or list(bcus), **common}, str(jobs_root / "london"), renderer, str(jupyter_path), edition,
+                    params_files=(DEFAULTS_FILE,)))
     return jobs
 
 
@@ -139,11 +156,18 @@ def _known_bcu(code: str) -> str:
     return bcu_code(code)
 
 
-def _params_sha(params_dir) -> str:
+def _params_sha(params_dir, files: tuple[str, ...] | None = None) -> str:
+    """A hash of the parameter files ``files`` (names relative to the folder; an absent file counts
+    as absent), or of every ``*.yaml`` in the folder when ``files`` is None or empty."""
     from ..params import default_params_dir
 
     root = Path(params_dir) if params_dir else default_params_dir()
     digest = hashlib.sha256()
-    for path in sorted(root.glob("*.yaml")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    if not files:
+        for path in sorted(root.glob("*.yaml")):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        return digest.hexdigest()[:16]
+    for name in files:
+        path = root / name
+        digest.update(name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"\0absent\0"))
     return digest.hexdigest()[:16]

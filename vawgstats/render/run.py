@@ -46,24 +46,30 @@ class RenderSummary:
 
 
 
-def render(*, bcus: list[str] | None = None, data_path: str | Path | None = None, start: str | None = None,
+def render(*, bcus: list[str] | None = None, boroughs: list[str] | None = None,
+           data_path: str | Path | None = None, start: str | None = None,
            end: str | None = None, edition: str = "public", out_dir: str | Path = "reports",
            renderer: str = "auto", jobs: int | None = None, force: bool = False,
            build_root: str | Path = "build", params_dir: str | Path | None = None,
            as_of: str | None = None, dask_scheduler: str | None = None, progress: bool = True,
            render_time: str | None = None) -> RenderSummary:
-    """Render the BCU reports (all 12 when ``bcus`` is None), the London overview and the index."""
-    from ..params import load_all_params
+    """Render the BCU reports (all 12 when ``bcus`` is None, none when it is empty), the borough reports
+    (``boroughs``: names in any case or ONS codes), the London overview and the index."""
+    from ..geography import borough_name
+    from ..params import load_all_params, load_borough_params
     from ..prepare import is_prepared, prepare
 
     started = time.perf_counter()
     if edition not in ("public", "restricted"):
         raise ParamsError(f"Unknown edition {edition!r}: expected public or restricted.")
-    codes = list(BCU_CODES) if not bcus else [_known_bcu(code) for code in bcus]
+    codes = list(BCU_CODES) if bcus is None else list(dict.fromkeys(_known_bcu(code) for code in bcus))
+    names = list(dict.fromkeys(borough_name(value) for value in (boroughs or [])))
     out_dir, build_root = Path(out_dir), Path(build_root)
     chosen = choose_renderer(renderer)
     load_all_params(params_dir)  # fail early, naming the file, on a bad parameter file
-    workers = max(1, min(jobs or os.cpu_count() or 1, len(codes) + 1))
+    for name in names:
+        load_borough_params(name, params_dir)
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(codes) + len(names) + 1))
     pool = None
     if not dask_scheduler and workers > 1 and not is_prepared(data_path, start=start, end=end, as_of=as_of,
                                                                build_root=build_root):
@@ -82,13 +88,13 @@ def render(*, bcus: list[str] | None = None, data_path: str | Path | None = None
     linked = [c for c in BCU_CODES if c in codes or (out_dir / f"bcu-{c}.html").exists()]
     job_list = build_jobs(prepared, bcus=codes, edition=edition, renderer=chosen, build_root=build_root,
                           params_dir=Path(params_dir) if params_dir else None, render_time=rendered_at,
-                          jupyter_path=jupyter_path, linked_bcus=linked)
+                          jupyter_path=jupyter_path, linked_bcus=linked, boroughs=names)
 
     state = _read_state(out_dir)
-    params_sha = _params_sha(params_dir)
     results, todo = [], []
     for job in job_list:
-        job.key = _job_key(prepared.key, job, _sha256(Path(job.notebook).read_bytes()), params_sha)
+        job.key = _job_key(prepared.key, job, _sha256(Path(job.notebook).read_bytes()),
+                           _params_sha(params_dir, job.params_files))
         present = all((out_dir / name).exists() for name in _outputs(job.name, chosen))
         if not force and present and state.get(job.name) == job.key:
             results.append(JobResult(job.name, "skipped"))
