@@ -67,3 +67,13 @@ def test_lsoa_table_covers_every_borough():
     assert set(table["borough"]) == set(g.BOROUGHS)
     assert table["lsoa_code"].str.match(r"^E01\d{6}$").all()
     assert not table["lsoa_code"].duplicated().any()
+
+
+def test_lsoa_in_other_borough():
+    import pandas as pd
+
+    from vawgstats.geography import lsoa_in_other_borough
+
+    flags = lsoa_in_other_borough(pd.Series(["E01000001", "E01000006", "E01000006", "", None]),
+                                  pd.Series(["Sutton", "Sutton", "Barking and Dagenham", "Sutton", "Sutton"]))
+    assert flags.tolist() == [True, True, False, False, False]

@@ -127,3 +127,22 @@ def metrics_scope(df):
     from vawgstats.definitions import in_vawg_scope
 
     return in_vawg_scope(df)
+
+
+def test_records_whose_lsoa_lies_in_another_borough_are_counted_not_rejected(make_records):
+    from vawgstats import tables
+    from vawgstats.prepare import data_quality
+
+    records = make_records([
+        {"borough": "Sutton", "lsoa_code": "E01000001", "recorded_date": "2025-02-01"},   # City of London
+        {"borough": "Sutton", "lsoa_code": "E01000006", "recorded_date": "2025-02-02"},   # Barking and Dagenham
+        {"borough": "Barking and Dagenham", "lsoa_code": "E01000006", "recorded_date": "2025-02-03"},
+        {"borough": "Sutton", "lsoa_code": "", "recorded_date": "2025-02-04"},            # missing, not misplaced
+    ])
+    assert len(records) == 4
+    quality = data_quality(records, start="2025-01", end="2025-12").set_index("unit")
+    assert quality.loc["Sutton", "lsoa_other_borough"] == 2
+    assert quality.loc["Barking and Dagenham", "lsoa_other_borough"] == 0
+    assert quality.loc["London", "lsoa_other_borough"] == 2
+    shown = tables.quality(quality.reset_index(), ["Sutton"], "restricted")
+    assert shown[tables.QUALITY_LSOA_OTHER_BOROUGH].tolist() == ["2"]

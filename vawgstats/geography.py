@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+import numpy as np
 import pandas as pd
 
 from .errors import ParamsError
@@ -216,3 +217,29 @@ def borough_name(value: object) -> str:
             f"({', '.join(BOROUGHS)}), in any case, or its ONS code (E09000002 to E09000033; "
             f"the City of London, E09000001, is policed by the City of London Police).")
     return name
+
+
+def lsoa_in_other_borough(lsoa_code: pd.Series, borough: pd.Series) -> pd.Series:
+    """True where a record's LSOA lies outside the record's borough (a data-quality flag).
+
+    An LSOA outside the 32 boroughs' lookup (E01000001 is in the City of London) lies in
+    another borough too; an empty LSOA is not flagged (it is counted as missing).
+    """
+    table = lsoa_table()
+    home = dict(zip(table["lsoa_code"].astype(str), table["borough"].astype(str)))
+    # one look-up per distinct (LSOA, borough) pair, not per record
+    lsoa_codes, lsoa_values = pd.factorize(lsoa_code, use_na_sentinel=True)
+    borough_codes, borough_values = pd.factorize(borough, use_na_sentinel=True)
+    width = max(len(borough_values), 1) + 1
+    pair = lsoa_codes.astype(np.int64) * width + (borough_codes.astype(np.int64) + 1)
+    distinct, inverse = np.unique(pair, return_inverse=True)
+    flagged = np.zeros(len(distinct), dtype=bool)
+    for i, key in enumerate(distinct):
+        lsoa_at, borough_at = divmod(int(key), width)
+        if lsoa_at < 0:
+            continue
+        code = str(lsoa_values[lsoa_at])
+        if code == "":
+            continue
+        flagged[i] = home.get(code) != (str(borough_values[borough_at - 1]) if borough_at > 0 else None)
+    return pd.Series(flagged[inverse.reshape(-1)], index=lsoa_code.index)

@@ -39,7 +39,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import __version__, definitions as d
-from .geography import BCU_CODES, BOROUGHS, BOROUGH_TO_BCU, POPULATION_SOURCE
+from .geography import BCU_CODES, BOROUGHS, BOROUGH_TO_BCU, POPULATION_SOURCE, lsoa_in_other_borough
 from .periods import Period, as_period, latest_complete_months
 
 TREND_MONTHS = 24
@@ -328,7 +328,9 @@ def data_quality(df: pd.DataFrame, *, start: str, end: str) -> pd.DataFrame:
     Columns: ``records``, ``in_scope``, ``pending`` (in scope, no outcome yet),
     ``missing_victim_id`` (in scope), ``missing_lsoa`` (in scope),
     ``missing_offence_date`` (in scope), ``outside_london`` (always 0 here: the
-    loader rejects records outside the 32 boroughs, and importers count them).
+    loader rejects records outside the 32 boroughs, and importers count them),
+    ``lsoa_other_borough`` (records whose LSOA lies in another borough than their
+    ``borough``, or outside the 32 boroughs: counted, not rejected).
     """
     period = as_period(start, end)
     in_period = df[period.contains(df["recorded_date"])]
@@ -340,6 +342,7 @@ def data_quality(df: pd.DataFrame, *, start: str, end: str) -> pd.DataFrame:
         "missing_victim_id": scope & in_period["victim_id"].isna(),
         "missing_lsoa": scope & in_period["lsoa_code"].isna(),
         "missing_offence_date": scope & in_period["offence_date"].isna(),
+        "lsoa_other_borough": lsoa_in_other_borough(in_period["lsoa_code"], in_period["borough"]),
     }, index=in_period.index)
     frames = {}
     for unit_type in UNIT_TYPES:
@@ -352,7 +355,7 @@ def data_quality(df: pd.DataFrame, *, start: str, end: str) -> pd.DataFrame:
     table = _stack(frames)
     table["outside_london"] = 0
     for column in ("records", "in_scope", "pending", "missing_victim_id", "missing_lsoa",
-                   "missing_offence_date", "outside_london"):
+                   "missing_offence_date", "outside_london", "lsoa_other_borough"):
         table[column] = table[column].astype("int64")
     return table
 

@@ -11,6 +11,12 @@ count back.  The restricted edition shows everything.
 from __future__ import annotations
 
 import math
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.linalg
 
 from .definitions import SUPPRESSED_LABEL, SUPPRESSION_THRESHOLD
 
@@ -45,3 +51,220 @@ def count_text(count, edition: str, threshold: int = SUPPRESSION_THRESHOLD) -> s
 def rate_hidden(numerator, denominator, edition: str, threshold: int = SUPPRESSION_THRESHOLD) -> bool:
     """True when a rate on these counts must not be shown in ``edition``."""
     return is_suppressed(numerator, edition, threshold) or is_suppressed(denominator, edition, threshold)
+
+
+# --------------------------------------------------------------------------- complementary suppression
+#
+# A public table must not let a reader work a suppressed count out by subtraction: when a
+# total and all but one of its parts are shown, the last part is the difference.  Tables
+# therefore declare their *additive relations* (a total and its parts) below, in one place,
+# and :func:`suppression_pattern` applies the primary rule (a count below the threshold) and
+# then the complementary rule: wherever a relation has exactly one suppressed cell, the
+# smallest other cell of that relation shown so far is suppressed as well (shown "[c]"),
+# until no relation has exactly one suppressed cell (GSS/ONS practice).
+
+PRIMARY = "primary"
+COMPLEMENTARY = "complementary"
+COMPLEMENTARY_LABEL = "[c]"
+COMPLEMENTARY_NOTE = (
+    f"{COMPLEMENTARY_LABEL}: not shown so that a count below {SUPPRESSION_THRESHOLD} elsewhere in the "
+    "report cannot be worked out by subtraction from a total and its other parts."
+)
+
+
+@dataclass(frozen=True)
+class Relation:
+    """``total`` = sum of ``parts`` (cells are any hashable keys)."""
+
+    total: Hashable
+    parts: tuple[Hashable, ...]
+
+    @property
+    def cells(self) -> tuple[Hashable, ...]:
+        return (self.total, *self.parts)
+
+
+def suppression_pattern(values: Mapping[Hashable, float], relations: Iterable[Relation],
+                        threshold: int = SUPPRESSION_THRESHOLD) -> dict[Hashable, str]:
+    """Which cells to suppress: ``{cell: "primary" | "complementary"}`` (others are shown).
+
+    Primary: a non-missing value below ``threshold``.  Complementary: repeated until no
+    relation (of those whose cells are all in ``values``) has exactly one suppressed
+    cell, the smallest shown non-zero cell of each such relation is suppressed (ties
+    broken by the order of the relation's cells, so the pattern is reproducible).  A
+    relation whose only other cells are missing or zero cannot be protected by more
+    suppression; its suppressed cell stays (there is nothing else to hide).
+    """
+    status: dict[Hashable, str] = {key: PRIMARY for key, value in values.items()
+                                   if not _missing(value) and float(value) < threshold}
+    # a relation with a missing cell (not in ``values``) cannot be used to subtract
+    relations = [r for r in relations if all(cell in values for cell in r.cells)]
+
+    def hide_smallest(relation: Relation) -> bool:
+        candidates = [(float(values[cell]), i, cell) for i, cell in enumerate(relation.cells)
+                      if cell not in status and not _missing(values[cell]) and float(values[cell]) != 0]
+        if candidates:
+            status[min(candidates)[2]] = COMPLEMENTARY
+        return bool(candidates)
+
+    while True:
+        changed = True
+        while changed:                      # the usual rule: no relation with one suppressed cell
+            changed = False
+            for relation in relations:
+                if sum(cell in status for cell in relation.cells) == 1:
+                    changed = hide_smallest(relation) or changed
+        # Relations that overlap (London = BCUs, a BCU = its boroughs) can still pin a cell down
+        # together; hide one more cell of a relation holding each cell that can be solved for.
+        solved = recoverable(status, relations)
+        if not solved or not any(hide_smallest(r) for cell in solved for r in relations if cell in r.cells):
+            return status
+
+
+def recoverable(suppressed: Iterable[Hashable], relations: Iterable[Relation]) -> list[Hashable]:
+    """The suppressed cells whose value follows from the shown cells by solving the relations.
+
+    Each relation total - sum(parts) = 0 is one linear equation in the suppressed cells
+    (the shown cells are constants).  A suppressed cell is determined exactly when it is
+    fixed on every solution of the homogeneous system, that is when the null space of the
+    equations has no component along it.
+    """
+    suppressed = set(suppressed)
+    rows, index = [], {}
+    for relation in relations:
+        coefficients = {}
+        for sign, cell in ((1.0, relation.total), *((-1.0, p) for p in relation.parts)):
+            if cell in suppressed:
+                coefficients[cell] = coefficients.get(cell, 0.0) + sign
+        if coefficients:
+            for cell in coefficients:
+                index.setdefault(cell, len(index))
+            rows.append(coefficients)
+    if not rows:
+        return []
+    matrix = np.zeros((len(rows), len(index)))
+    for i, coefficients in enumerate(rows):
+        for cell, value in coefficients.items():
+            matrix[i, index[cell]] = value
+    null = scipy.linalg.null_space(matrix)
+    free = np.abs(null).max(axis=1) > 1e-9 if null.size else np.zeros(len(index), dtype=bool)
+    return [cell for cell, i in index.items() if not free[i]]
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """An additive relation along one key column of a table: ``total`` row = sum of ``parts`` rows."""
+
+    column: str
+    total: str
+    parts: tuple[str, ...]
+
+
+def geography_dimensions(column: str = "unit") -> list[Dimension]:
+    """London = its 12 BCUs (records outside London are 0 after validation); a BCU = its boroughs."""
+    from .geography import BCU_BY_CODE, BCU_CODES
+
+    dims = [Dimension(column, "London", tuple(BCU_CODES))]
+    dims += [Dimension(column, code, tuple(BCU_BY_CODE[code].boroughs)) for code in BCU_CODES]
+    return dims
+
+
+#: Victims are all = domestic abuse + not domestic abuse (a victim of both counts in both parts,
+#: so the parts may add up to more than the total; treated as additive to be safe).
+VICTIM_GROUPS = Dimension("victims", "all", ("domestic abuse", "not domestic abuse"))
+
+
+@dataclass(frozen=True)
+class TableRelations:
+    """What of a prepared table is protected: its key columns, its count columns, its relations."""
+
+    keys: tuple[str, ...]
+    counts: tuple[str, ...]
+    dimensions: tuple[Dimension, ...]
+
+
+def declared_relations() -> dict[str, TableRelations]:
+    """The additive relations of every prepared table shown in a public report (the one declaration).
+
+    The geography relations hold for every count of every table; the victim groups for the
+    repeat-victimisation table; outcome measures of a unit are counts of one denominator.
+    """
+    geo = tuple(geography_dimensions())
+    return {
+        "headline": TableRelations(("unit", "metric"), ("numerator", "denominator"), geo),
+        "repeat": TableRelations(("unit", "victims"),
+                                 ("numerator", "denominator", "crimes_without_victim_id",
+                                  "suspect_numerator", "suspect_denominator"),
+                                 (*geo, VICTIM_GROUPS)),
+        "quality": TableRelations(("unit",), ("records", "in_scope", "pending", "missing_victim_id",
+                                              "missing_lsoa", "missing_offence_date", "outside_london",
+                                              *QUALITY_EXTRA_COUNTS), geo),
+        "offence_outcomes": TableRelations(("unit", "offence_type", "measure"), ("numerator", "denominator"), geo),
+    }
+
+
+#: Further data-quality counts, when the prepared table has them.
+QUALITY_EXTRA_COUNTS: tuple[str, ...] = ("lsoa_other_borough",)
+
+
+def relations_of(table, spec: TableRelations) -> tuple[dict, list[Relation]]:
+    """The cells (``(key values..., count column)`` -> value) and relations of a prepared table."""
+    keys = [k for k in spec.keys if k in table.columns]
+    counts = [c for c in spec.counts if c in table.columns]
+    values: dict[Hashable, float] = {}
+    for row in table[keys + counts].itertuples(index=False):
+        key = tuple(str(v) for v in row[:len(keys)])
+        for column, value in zip(counts, row[len(keys):]):
+            if not _missing(value) and value is not pd.NA:
+                values[(*key, column)] = value
+    relations: list[Relation] = []
+    key_tuples = {cell[:-1] for cell in values}
+    for dim in spec.dimensions:
+        if dim.column not in keys:
+            continue
+        at = keys.index(dim.column)
+        totals = [k for k in key_tuples if k[at] == dim.total]
+        for total in totals:
+            for column in counts:
+                parts = tuple((*total[:at], part, *total[at + 1:], column) for part in dim.parts)
+                relation = Relation((*total, column), parts)
+                if all(cell in values for cell in relation.cells):
+                    relations.append(relation)
+    return values, relations
+
+
+def protect(table, name: str, edition: str, threshold: int = SUPPRESSION_THRESHOLD) -> "Protected":
+    """The suppression pattern of prepared table ``name`` in ``edition`` (nothing hidden if restricted)."""
+    if edition != "public" or table is None or len(table) == 0:
+        return Protected({}, edition)
+    values, relations = relations_of(table, declared_relations()[name])
+    return Protected(suppression_pattern(values, relations, threshold), edition)
+
+
+@dataclass(frozen=True)
+class Protected:
+    """A table's suppression pattern: ask it how to show a count and whether a rate may be shown."""
+
+    status: Mapping[Hashable, str]
+    edition: str = "public"
+
+    def state(self, *cell) -> str | None:
+        return self.status.get(tuple(str(c) for c in cell[:-1]) + (cell[-1],))
+
+    def hidden(self, *cell) -> bool:
+        return self.state(*cell) is not None
+
+    def count(self, value, *cell) -> str:
+        """The count as text: "<10" (primary), "[c]" (complementary), or the number."""
+        if self.state(*cell) == COMPLEMENTARY:
+            return COMPLEMENTARY_LABEL
+        return count_text(value, self.edition)
+
+    def rate_hidden(self, numerator, denominator, numerator_cell: tuple, denominator_cell: tuple) -> bool:
+        """A rate is hidden when either count is small or either count's cell is suppressed."""
+        return (rate_hidden(numerator, denominator, self.edition) or self.hidden(*numerator_cell)
+                or self.hidden(*denominator_cell))
+
+    @property
+    def any_complementary(self) -> bool:
+        return COMPLEMENTARY in self.status.values()

@@ -14,7 +14,8 @@ import pandas as pd
 
 from . import definitions as d
 from .geography import BCU_BY_CODE
-from .suppression import RATE_NOT_SHOWN, count_text, is_suppressed, rate_hidden
+from .suppression import (COMPLEMENTARY_LABEL, COMPLEMENTARY_NOTE, RATE_NOT_SHOWN, Protected, count_text,
+                          is_suppressed, protect, rate_hidden)
 
 METRIC_LABELS = {
     "volume": "In-scope VAWG crimes recorded",
@@ -65,7 +66,10 @@ def rate_text(rate, numerator, denominator, edition: str) -> str:
 def markdown(table: pd.DataFrame, caption: str, label: str) -> str:
     """A Markdown pipe table with a Quarto caption and cross-reference label."""
     body = table.to_markdown(index=False, disable_numparse=True)
-    return f"{body}\n\n: {caption} {{#{label}}}\n"
+    note = ""
+    if table.astype(str).apply(lambda column: column.str.contains(COMPLEMENTARY_LABEL, regex=False)).any().any():
+        note = f"\n{COMPLEMENTARY_NOTE}\n"
+    return f"{body}\n\n: {caption} {{#{label}}}\n{note}"
 
 
 def _p_text(p_value) -> str:
@@ -90,21 +94,26 @@ def _change_text(row: pd.Series, prefix: str, percent: bool, edition: str) -> st
     return f"{flag} (from {shown}{p_text})"
 
 
-def _headline_cells(row: pd.Series, edition: str, metric: str) -> dict[str, str]:
+def _headline_cells(row: pd.Series, edition: str, metric: str, shown: Protected | None = None) -> dict[str, str]:
+    shown = shown if shown is not None else Protected({}, edition)
+    unit = row.get("unit", "")
+    numerator = shown.count(row["numerator"], unit, metric, "numerator")
+    denominator = shown.count(row.get("denominator"), unit, metric, "denominator")
     if metric == "volume":
-        return {"value": count_text(row["numerator"], edition), "interval": "", "counts": ""}
+        return {"value": numerator, "interval": "", "counts": ""}
     if metric == "median_days_to_charge":
-        hidden = rate_hidden(row["numerator"], row["numerator"], edition)
+        hidden = rate_hidden(row["numerator"], row["numerator"], edition) or shown.hidden(unit, metric, "numerator")
         value = "not shown (<10 charges)" if hidden else (
             "–" if _missing(row["value"]) else f"{float(row['value']):.0f} days")
         iqr = "" if hidden or _missing(row["ci_low"]) else (
             f"IQR {float(row['ci_low']):.0f} to {float(row['ci_high']):.0f}")
-        return {"value": value, "interval": iqr, "counts": f"{count_text(row['numerator'], edition)} charged"}
-    hidden = rate_hidden(row["numerator"], row["denominator"], edition)
+        return {"value": value, "interval": iqr, "counts": f"{numerator} charged"}
+    hidden = shown.rate_hidden(row["numerator"], row["denominator"], (unit, metric, "numerator"),
+                               (unit, metric, "denominator"))
     return {
         "value": RATE_NOT_SHOWN if hidden else pct(row["value"]),
         "interval": "" if hidden else interval(row["ci_low"], row["ci_high"]),
-        "counts": f"{count_text(row['numerator'], edition)} of {count_text(row['denominator'], edition)}",
+        "counts": f"{numerator} of {denominator}",
     }
 
 
@@ -114,7 +123,8 @@ def headline(headline_table: pd.DataFrame, unit: str, edition: str, also: dict[s
     ``also``: further units to compare with, as ``{column heading: unit}`` (a
     borough's report adds its BCU), in columns before London's.
     """
-    mine = headline_table[headline_table["unit"] == unit].set_index("metric")
+    shown = protect(headline_table, "headline", edition)
+    mine = headline_table[headline_table["unit"] == unit].set_index("metric", drop=False)
     london = headline_table[headline_table["unit_type"] == "london"].set_index("metric")
     others = {heading: headline_table[headline_table["unit"] == other].set_index("metric")
               for heading, other in (also or {}).items()}
@@ -127,18 +137,21 @@ def headline(headline_table: pd.DataFrame, unit: str, edition: str, also: dict[s
             continue
         row, ref = mine.loc[source], london.loc[source]
         if metric == "rate_per_1000":
-            cells = {"value": f"{float(row['per_year_per_1000']):.1f}",
-                     "interval": interval(row["ci_low"] * 12 / _months(row), row["ci_high"] * 12 / _months(row),
-                                          percent=False),
-                     "counts": f"{count_text(row['numerator'], edition)} crimes; "
+            # the population is published, so the rate would give a suppressed count back
+            hidden = shown.hidden(unit, "volume", "numerator")
+            cells = {"value": RATE_NOT_SHOWN if hidden else f"{float(row['per_year_per_1000']):.1f}",
+                     "interval": "" if hidden else interval(row["ci_low"] * 12 / _months(row),
+                                                            row["ci_high"] * 12 / _months(row), percent=False),
+                     "counts": f"{shown.count(row['numerator'], unit, 'volume', 'numerator')} crimes; "
                                f"{count_text(row['denominator'], edition)} women and girls"}
             london_text = f"{float(ref['per_year_per_1000']):.1f}"
-            also_text = {h: f"{float(o.loc[source, 'per_year_per_1000']):.1f}" for h, o in others.items()}
+            also_text = {h: RATE_NOT_SHOWN if shown.hidden(o.loc[source, "unit"], "volume", "numerator")
+                         else f"{float(o.loc[source, 'per_year_per_1000']):.1f}" for h, o in others.items()}
             previous = year = "see crimes recorded"
         else:
-            cells = _headline_cells(row, edition, metric)
+            cells = _headline_cells(row, edition, metric, shown)
             london_text = _headline_cells(ref, "restricted", metric)["value"]
-            also_text = {h: _headline_cells(o.loc[source], edition, metric)["value"] for h, o in others.items()}
+            also_text = {h: _headline_cells(o.loc[source], edition, metric, shown)["value"] for h, o in others.items()}
             percent = metric != "volume" and metric != "median_days_to_charge"
             if metric == "median_days_to_charge":
                 previous = year = "–"
@@ -159,16 +172,20 @@ def _months(row: pd.Series) -> float:
 
 def boroughs(headline_table: pd.DataFrame, bcu: str, edition: str) -> pd.DataFrame:
     """One row per borough of a BCU: crimes, rate per 1,000, and the three outcome rates."""
+    shown = protect(headline_table, "headline", edition)
     rows = []
     for borough in BCU_BY_CODE[bcu].boroughs:
         mine = headline_table[(headline_table["unit_type"] == "borough") & (headline_table["unit"] == borough)]
         mine = mine.set_index("metric")
         volume = mine.loc["volume"]
-        row = {"Borough": borough, "Crimes": count_text(volume["numerator"], edition),
-               "Per 1,000 women and girls (annualised)": f"{float(volume['per_year_per_1000']):.1f}"}
+        hidden = shown.hidden(borough, "volume", "numerator")    # population x rate = count
+        row = {"Borough": borough, "Crimes": shown.count(volume["numerator"], borough, "volume", "numerator"),
+               "Per 1,000 women and girls (annualised)": RATE_NOT_SHOWN if hidden
+               else f"{float(volume['per_year_per_1000']):.1f}"}
         for metric in ("charge_rate", "positive_outcome_rate", "repeat_victimisation_rate"):
             m = mine.loc[metric]
-            hidden = rate_hidden(m["numerator"], m["denominator"], edition)
+            hidden = shown.rate_hidden(m["numerator"], m["denominator"], (borough, metric, "numerator"),
+                                       (borough, metric, "denominator"))
             row[METRIC_LABELS[metric]] = RATE_NOT_SHOWN if hidden else (
                 f"{pct(m['value'])} ({interval(m['ci_low'], m['ci_high'])})")
         rows.append(row)
@@ -193,12 +210,14 @@ def funnel_positions(funnel_table: pd.DataFrame, unit: str, edition: str) -> pd.
 
 def offence_outcomes(table: pd.DataFrame, unit: str, edition: str) -> pd.DataFrame:
     """Outcomes and attrition by offence type for a unit: one row per measure, one column per type."""
+    shown = protect(table, "offence_outcomes", edition)
     mine = table[table["unit"] == unit]
     types = list(d.REPORT_OFFENCE_GROUPS)
     rows = []
     crimes = {t: mine[(mine["offence_type"] == t) & (mine["measure"] == "charge_rate")]["denominator"] for t in types}
     rows.append({"Measure": "In-scope crimes recorded",
-                 **{t: count_text(crimes[t].iloc[0] if len(crimes[t]) else None, edition) for t in types}})
+                 **{t: shown.count(crimes[t].iloc[0] if len(crimes[t]) else None, unit, t, "charge_rate",
+                                   "denominator") for t in types}})
     for measure, label in MEASURE_LABELS.items():
         row = {"Measure": label}
         for offence_type in types:
@@ -207,13 +226,17 @@ def offence_outcomes(table: pd.DataFrame, unit: str, edition: str) -> pd.DataFra
                 row[offence_type] = "–"
                 continue
             cell = cell.iloc[0]
-            row[offence_type] = rate_text(cell["rate"], cell["numerator"], cell["denominator"], edition)
+            hidden = shown.rate_hidden(cell["numerator"], cell["denominator"],
+                                       (unit, offence_type, measure, "numerator"),
+                                       (unit, offence_type, measure, "denominator"))
+            row[offence_type] = RATE_NOT_SHOWN if hidden else pct(cell["rate"])
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 def repeat(table: pd.DataFrame, unit: str, edition: str) -> pd.DataFrame:
     """Repeat victimisation for a unit: all victims, domestic abuse, not domestic abuse."""
+    shown = protect(table, "repeat", edition)
     mine = table[table["unit"] == unit]
     rows = []
     for victims in ("all", "domestic abuse", "not domestic abuse"):
@@ -221,14 +244,16 @@ def repeat(table: pd.DataFrame, unit: str, edition: str) -> pd.DataFrame:
         if row.empty:
             continue
         row = row.iloc[0]
-        hidden = rate_hidden(row["numerator"], row["denominator"], edition)
+        hidden = shown.rate_hidden(row["numerator"], row["denominator"], (unit, victims, "numerator"),
+                                   (unit, victims, "denominator"))
         rows.append({
             "Victims": victims.capitalize(),
-            "Victims with a crime in the period": count_text(row["denominator"], edition),
-            "Victimised again within the window": count_text(row["numerator"], edition),
+            "Victims with a crime in the period": shown.count(row["denominator"], unit, victims, "denominator"),
+            "Victimised again within the window": shown.count(row["numerator"], unit, victims, "numerator"),
             "Repeat victimisation rate": RATE_NOT_SHOWN if hidden else pct(row["rate"]),
             "95% interval": "" if hidden else interval(row["ci_low"], row["ci_high"]),
-            "Crimes without a victim ID (excluded)": count_text(row.get("crimes_without_victim_id"), edition),
+            "Crimes without a victim ID (excluded)": shown.count(row.get("crimes_without_victim_id"), unit, victims,
+                                                                 "crimes_without_victim_id"),
         })
     return pd.DataFrame(rows)
 
@@ -251,12 +276,14 @@ def repeat_note(table: pd.DataFrame, manifest: dict, unit: str) -> str:
 
 def repeat_suspects(table: pd.DataFrame, unit: str, edition: str) -> pd.DataFrame:
     """Counts of repeat suspects (never identifiers)."""
+    shown = protect(table, "repeat", edition)
     row = table[(table["unit"] == unit) & (table["victims"] == "all")].iloc[0]
-    hidden = rate_hidden(row["suspect_numerator"], row["suspect_denominator"], edition)
+    hidden = shown.rate_hidden(row["suspect_numerator"], row["suspect_denominator"],
+                               (unit, "all", "suspect_numerator"), (unit, "all", "suspect_denominator"))
     return pd.DataFrame([{
         "Suspects with an in-scope crime in the 12 months to the period end":
-            count_text(row["suspect_denominator"], edition),
-        "Of whom suspected of 2 or more": count_text(row["suspect_numerator"], edition),
+            shown.count(row["suspect_denominator"], unit, "all", "suspect_denominator"),
+        "Of whom suspected of 2 or more": shown.count(row["suspect_numerator"], unit, "all", "suspect_numerator"),
         "Share": RATE_NOT_SHOWN if hidden else pct(row["suspect_rate"]),
     }])
 
@@ -276,20 +303,34 @@ def places(table: pd.DataFrame, unit: str, edition: str, kind: str = "BCU") -> p
 
 def quality(table: pd.DataFrame, units: list[str], edition: str) -> pd.DataFrame:
     """Data-quality counts for the given units."""
+    shown = protect(table, "quality", edition)
     rows = []
     for unit in units:
         row = table[table["unit"] == unit].iloc[0]
         scope = row["in_scope"]
-        rows.append({
+
+        def cell(column):
+            return shown.count(row[column], unit, column)
+
+        pending_hidden = shown.rate_hidden(row["pending"], scope, (unit, "pending"), (unit, "in_scope"))
+        pending_share = RATE_NOT_SHOWN if pending_hidden else pct(row["pending"] / scope if scope else float("nan"))
+        out = {
             "Area": unit if unit not in BCU_BY_CODE else f"{BCU_BY_CODE[unit].name} ({unit})",
-            "Records recorded in the period": count_text(row["records"], edition),
-            "In VAWG scope": count_text(scope, edition),
-            "No outcome yet": f"{count_text(row['pending'], edition)} ({rate_text(row['pending'] / scope if scope else float('nan'), row['pending'], scope, edition)})",
-            "No victim ID": count_text(row["missing_victim_id"], edition),
-            "No LSOA": count_text(row["missing_lsoa"], edition),
-            "Outside London": count_text(row["outside_london"], edition),
-        })
+            "Records recorded in the period": cell("records"),
+            "In VAWG scope": cell("in_scope"),
+            "No outcome yet": f"{cell('pending')} ({pending_share})",
+            "No victim ID": cell("missing_victim_id"),
+            "No LSOA": cell("missing_lsoa"),
+            "Outside London": cell("outside_london"),
+        }
+        if "lsoa_other_borough" in table.columns:
+            out[QUALITY_LSOA_OTHER_BOROUGH] = cell("lsoa_other_borough")
+        rows.append(out)
     return pd.DataFrame(rows)
+
+
+#: Column of the data-quality table counting records whose LSOA lies in another borough.
+QUALITY_LSOA_OTHER_BOROUGH = "Records with LSOA in another borough"
 
 
 def _bcu_link(code: str, linked: list[str] | None) -> str:
@@ -308,16 +349,20 @@ def league(headline_table: pd.DataFrame, metric: str, edition: str, linked: list
 
     BCU names link to their reports when ``linked`` is None (all) or contains the code.
     """
+    shown = protect(headline_table, "headline", edition)
     rows = headline_table[(headline_table["unit_type"] == "bcu") & (headline_table["metric"] == metric)]
     rows = rows.sort_values("value", ascending=False, na_position="last")
     out = []
     for rank, (_, row) in enumerate(rows.iterrows(), start=1):
-        hidden = rate_hidden(row["numerator"], row["denominator"], edition)
+        unit = row["unit"]
+        hidden = shown.rate_hidden(row["numerator"], row["denominator"], (unit, metric, "numerator"),
+                                   (unit, metric, "denominator"))
         out.append({
             "Rank": str(rank), "BCU": _bcu_link(row["unit"], linked),
             METRIC_LABELS[metric]: RATE_NOT_SHOWN if hidden else pct(row["value"]),
             "95% interval": "" if hidden else interval(row["ci_low"], row["ci_high"]),
-            "Counts": f"{count_text(row['numerator'], edition)} of {count_text(row['denominator'], edition)}",
+            "Counts": f"{shown.count(row['numerator'], unit, metric, 'numerator')} of "
+                      f"{shown.count(row['denominator'], unit, metric, 'denominator')}",
             "Change on previous period": _change_text(row, "previous", True, edition),
         })
     return pd.DataFrame(out)
@@ -374,20 +419,25 @@ def header(manifest: dict, *, title: str, areas: str, edition: str) -> str:
 def summary(headline_table: pd.DataFrame, funnel_table: pd.DataFrame, unit: str, name: str,
             edition: str) -> str:
     """A few plain sentences on the headline measures, all read from the prepared tables."""
+    shown = protect(headline_table, "headline", edition)
     mine = headline_table[headline_table["unit"] == unit].set_index("metric")
     london = headline_table[headline_table["unit_type"] == "london"].set_index("metric")
     sentences = []
     volume = mine.loc["volume"]
+    volume_hidden = shown.hidden(unit, "volume", "numerator")
+    london_rate = f"{float(london.loc['volume', 'per_year_per_1000']):.1f}"
+    rate = (f"(London: {london_rate} a year per 1,000 women and girls)" if volume_hidden else
+            f"{float(volume['per_year_per_1000']):.1f} a year per 1,000 women and girls (London: {london_rate})")
     sentences.append(
-        f"{name} recorded {count_text(volume['numerator'], edition)} crimes in VAWG scope in the period, "
-        f"{float(volume['per_year_per_1000']):.1f} a year per 1,000 women and girls "
-        f"(London: {float(london.loc['volume', 'per_year_per_1000']):.1f}); "
+        f"{name} recorded {shown.count(volume['numerator'], unit, 'volume', 'numerator')} crimes in VAWG scope "
+        f"in the period, {rate}; "
         f"compared with a year earlier: {_flag_only(volume, 'year')}.")
     for metric in ("charge_rate", "positive_outcome_rate", "repeat_victimisation_rate"):
         row = mine.loc[metric]
         label = METRIC_LABELS[metric].lower()
-        if rate_hidden(row["numerator"], row["denominator"], edition):
-            sentences.append(f"The {label} is not shown because its counts are below 10.")
+        if shown.rate_hidden(row["numerator"], row["denominator"], (unit, metric, "numerator"),
+                             (unit, metric, "denominator")):
+            sentences.append(f"The {label} is not shown because its counts are below 10 or would give one away.")
             continue
         position = funnel_table[(funnel_table["metric"] == metric) & (funnel_table["unit"] == unit)]
         where = f"; against London it is {position_phrase(position['position'].iloc[0])}" if not position.empty else ""
