@@ -58,3 +58,75 @@ def test_png_output_is_deterministic():
 
     first, second = draw(), draw()
     assert first[:8] == b"\x89PNG\r\n\x1a\n" and first == second
+
+
+# --------------------------------------------------------------------------- the public edition's rule on charts
+
+from vawgstats import tables  # noqa: E402
+from vawgstats.suppression import chart_series  # noqa: E402
+
+
+def _monthly(crimes, charged, start="2024-10"):
+    months = [str(m) for m in pd.period_range(start, periods=len(crimes), freq="M")]
+    frame = pd.DataFrame({"unit": "NA", "month": months, "crimes": crimes, "charged": charged})
+    frame["rate"] = frame["charged"] / frame["crimes"]
+    return frame
+
+
+def test_public_series_leaves_small_months_as_gaps_and_says_so():
+    frame = _monthly([40, 8, 35, 30, 33, 38, 41, 36], [12, 1, 11, 10, 12, 13, 15, 11])
+    counts = chart_series(frame, value="crimes", edition="public")
+    assert counts["crimes"].isna().tolist() == [False, True] + [False] * 6
+    assert counts.attrs["note"] == "1 month with a count below 10 is left blank in the public edition."
+    rates = chart_series(frame, value="rate", numerator="charged", denominator="crimes", edition="public")
+    assert rates["rate"].isna().sum() == 1 and rates["charged"].isna().sum() == 1
+    assert chart_series(frame, value="crimes", edition="restricted")["crimes"].tolist() == frame["crimes"].tolist()
+
+
+def test_public_series_goes_quarterly_when_more_than_a_quarter_would_be_gaps():
+    frame = _monthly([12] * 9, [3, 4, 5, 3, 9, 2, 6, 1, 1])     # every month's charges below 10
+    rates = chart_series(frame, value="rate", numerator="charged", denominator="crimes", edition="public")
+    assert rates["month"].tolist() == ["2024Q4", "2025Q1", "2025Q2"]
+    assert rates["charged"].tolist()[:2] == [12.0, 14.0] and np.isnan(rates["rate"].iloc[2])
+    assert rates["rate"].iloc[0] == pytest.approx(12 / 36)
+    assert "Shown by quarter" in rates.attrs["note"] and "1 quarter still below 10" in rates.attrs["note"]
+    figure, signals, plotted = charts.xmr_for_edition(frame, "rate", "public", numerator="charged",
+                                                      denominator="crimes", percent=True, title="t", ylabel="r")
+    alt = tables.xmr_alt_text(plotted, signals, "charge rate", "NA", percent=True)
+    assert alt.startswith("Quarterly charge rate") and "Shown by quarter" in alt
+    assert "Q1 25" in [t.get_text() for t in figure.axes[0].get_xticklabels()]
+
+
+def test_alt_text_states_no_withheld_count_and_limits_stay_possible():
+    rng = np.random.default_rng(4)
+    crimes = rng.integers(10, 30, 18)
+    crimes[[3, 11]] = [4, 9]
+    frame = _monthly(list(crimes), [c // 2 for c in crimes])
+    figure, signals, plotted = charts.xmr_for_edition(frame, "crimes", "public", title="t", ylabel="Crimes")
+    alt = tables.xmr_alt_text(plotted, signals, "crimes", "NA", percent=False)
+    assert "lowest 4" not in alt and "lowest 9" not in alt
+    assert (signals["lcl"] >= 0).all()
+    # a rate's limits lie within 0% to 100%
+    frame = _monthly([20] * 12, [0, 20, 0, 20, 0, 20, 0, 20, 0, 20, 0, 20])
+    _, signals, _ = charts.xmr_for_edition(frame, "rate", "restricted", numerator="charged", denominator="crimes",
+                                           percent=True, title="t", ylabel="r")
+    assert signals["lcl"].min() >= 0 and signals["ucl"].max() <= 1
+    assert "-" not in tables.xmr_alt_text(frame, signals, "charge rate", "NA", percent=True).split("limits")[1][:20]
+
+
+def test_one_signal_is_one_month_not_one_months():
+    months = [str(m) for m in pd.period_range("2024-01", "2025-12", freq="M")]
+    frame = pd.DataFrame({"month": months, "crimes": [90.0, 130.0] * 11 + [90.0, 400.0]})
+    figure, signals = charts.xmr_chart(months, frame["crimes"].tolist(), title="t", ylabel="Crimes")
+    assert int(signals["signal"].sum()) == 1
+    assert "1 month flagged" in tables.xmr_alt_text(frame, signals, "crimes", "NA", percent=False)
+
+
+def test_small_multiples_plot_no_small_count_in_public():
+    frame = pd.concat([_monthly([40, 8, 35, 30, 33, 38, 41, 36], [12] * 8).assign(unit=u) for u in ("NA", "EA")])
+    figure = charts.small_multiples(frame, ["NA", "EA"], {"NA": "North", "EA": "East"}, value="crimes",
+                                    title="t", edition="public")
+    plotted = np.concatenate([line.get_ydata() for ax in figure.axes for line in ax.get_lines()])
+    assert not ((plotted < 10) & ~np.isnan(plotted)).any()
+    alt = tables.multiples_alt_text(frame, {"NA": "North", "EA": "East"}, "crimes", "public")
+    assert "left blank" in alt

@@ -48,36 +48,57 @@ def show(figure, alt: str) -> None:
     display(Image(data=png_bytes(figure), format="png"), metadata={"image/png": {"alt": alt}})
 
 
+def period_label(period: str, long: bool = False) -> str:
+    """A month ("2025-01" -> "Jan 25", long "Jan 2025") or a quarter ("2025Q1" -> "Q1 25", "Q1 2025")."""
+    text = str(period)
+    if "Q" in text:
+        quarter = pd.Period(text, freq="Q")
+        return f"Q{quarter.quarter} {quarter.year if long else str(quarter.year)[-2:]}"
+    return pd.Period(text).strftime("%b %Y" if long else "%b %y")
+
+
 def _month_axis(ax, months: list[str]) -> None:
     step = max(1, len(months) // 8)
     ax.set_xticks(range(0, len(months), step))
-    ax.set_xticklabels([pd.Period(m).strftime("%b %y") for m in months[::step]], rotation=0)
+    ax.set_xticklabels([period_label(m) for m in months[::step]], rotation=0)
+
+
+def clip_limits(signals: pd.DataFrame, percent: bool) -> pd.DataFrame:
+    """Control limits where values can lie: a count's at 0 or more, a rate's within 0% to 100%."""
+    signals = signals.copy()
+    for column in ("centre", "ucl", "lcl"):
+        signals[column] = signals[column].clip(lower=0.0, upper=1.0 if percent else None)
+    return signals
 
 
 def xmr_chart(months: list[str], values: list[float], *, title: str, ylabel: str,
-              percent: bool = False, shade_from: str | None = None):
+              percent: bool = False, shade_from: str | None = None, note: str = ""):
     """An XmR (individuals) chart with mean, limits and signal points marked.
 
-    ``shade_from`` greys the months from that month on (e.g. outcomes still pending).
-    Returns ``(figure, signals)`` where ``signals`` is the table from
-    :func:`vawgstats.stats.spc_signals`.
+    ``shade_from`` greys the months from that month on (e.g. outcomes still pending); with
+    quarters on the axis (see :func:`vawgstats.suppression.chart_series`), from its quarter.
+    Missing values are gaps.  ``note`` (e.g. what the public edition withholds) is printed
+    under the chart.  Returns ``(figure, signals)`` where ``signals`` is the table from
+    :func:`vawgstats.stats.spc_signals` with the limits clipped by :func:`clip_limits`.
     """
     from .stats import spc_signals
 
+    months = [str(m) for m in months]
     series = pd.Series(values, dtype=float)
-    signals = spc_signals(series.to_numpy())
+    signals = clip_limits(spc_signals(series.to_numpy()), percent)
     fig, ax = plt.subplots(figsize=(8, 3.4))
     x = np.arange(len(series))
     scale = 100.0 if percent else 1.0
     ax.plot(x, series * scale, color=DARK_BLUE, marker="o", markersize=3.5, linewidth=1.4, label="Monthly value")
     ax.plot(x, signals["centre"] * scale, color=DARK_GREY, linewidth=1.0, linestyle="-", label="Mean")
     ax.plot(x, signals["ucl"] * scale, color=DARK_GREY, linewidth=1.0, linestyle="--", label="Control limits")
-    lower = signals["lcl"].clip(lower=0) if percent else signals["lcl"]   # a rate cannot go below 0
-    ax.plot(x, lower * scale, color=DARK_GREY, linewidth=1.0, linestyle="--")
+    ax.plot(x, signals["lcl"] * scale, color=DARK_GREY, linewidth=1.0, linestyle="--")
     flagged = signals["signal"].to_numpy(dtype=bool)
     if flagged.any():
         ax.scatter(x[flagged], series[flagged] * scale, s=46, facecolors="none", edgecolors=ORANGE,
                    linewidths=1.8, marker="s", zorder=3, label="Signal (SPC rule)")
+    if shade_from is not None and months and "Q" in months[0]:
+        shade_from = str(pd.Period(shade_from, freq="M").asfreq("Q"))
     if shade_from is not None and shade_from in months:
         first = months.index(shade_from)
         ax.axvspan(first - 0.5, len(months) - 0.5, color=LIGHT_GREY, alpha=0.35, hatch="//", linewidth=0,
@@ -86,8 +107,26 @@ def xmr_chart(months: list[str], values: list[float], *, title: str, ylabel: str
     ax.set_title(title, loc="left")
     ax.set_ylabel(ylabel + (" (%)" if percent else ""))
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
-    fig.tight_layout()
+    if note:
+        fig.text(0.01, 0.01, note, fontsize=7.5, color=DARK_GREY, ha="left", va="bottom", wrap=True)
+    fig.tight_layout(rect=(0, 0.07 if note else 0, 1, 1))
     return fig, signals
+
+
+def xmr_for_edition(frame: pd.DataFrame, value: str, edition: str, *, numerator: str | None = None,
+                    denominator: str | None = None, **chart):
+    """An XmR chart of ``frame[value]`` by month as ``edition`` may show it.
+
+    The series goes through :func:`vawgstats.suppression.chart_series` first (gaps, or
+    quarters, in the public edition), and its note is printed under the chart.  Returns
+    ``(figure, signals, plotted)``: ``plotted`` is the series drawn, for the alt text.
+    """
+    from .suppression import chart_series
+
+    plotted = chart_series(frame, value=value, edition=edition, numerator=numerator, denominator=denominator)
+    figure, signals = xmr_chart(plotted["month"].tolist(), plotted[value].tolist(),
+                                note=plotted.attrs.get("note", ""), **chart)
+    return figure, signals, plotted
 
 
 def funnel_plot(table: pd.DataFrame, *, highlight: str | None, title: str, xlabel: str, ylabel: str,
@@ -137,26 +176,63 @@ def funnel_plot(table: pd.DataFrame, *, highlight: str | None, title: str, xlabe
     return fig
 
 
+def multiples_series(monthly: pd.DataFrame, units: list[str], value: str, edition: str) -> dict[str, pd.DataFrame]:
+    """Each unit's series as the edition may plot it (see :func:`vawgstats.suppression.chart_series`).
+
+    A rate (``value="rate"``) is of ``charged`` over ``crimes``; any other value is a count.
+    When one panel has to be shown by quarter, all are, so that the panels share an axis.
+    """
+    from .suppression import chart_series
+
+    counts = {"numerator": "charged", "denominator": "crimes"} if value == "rate" else {}
+    mine = {unit: monthly[monthly["unit"] == unit] for unit in units}
+    shown = {unit: chart_series(frame, value=value, edition=edition, **counts) for unit, frame in mine.items()}
+    if any(s["month"].astype(str).str.contains("Q").any() for s in shown.values()):
+        shown = {unit: chart_series(frame, value=value, edition=edition, quarterly=True, **counts)
+                 for unit, frame in mine.items()}
+    return shown
+
+
+def multiples_note(shown: dict[str, pd.DataFrame], value: str) -> str:
+    """What the public edition withheld from small multiples, in one sentence (or "")."""
+    if not any(s.attrs.get("note") for s in shown.values()):
+        return ""
+    quarterly = any(s["month"].astype(str).str.contains("Q").any() for s in shown.values())
+    gaps = sum(int(s[value].isna().sum()) for s in shown.values())
+    return (("Shown by quarter in the public edition, because months with a count below 10 are not shown"
+             if quarterly else "Months with a count below 10 are left blank in the public edition")
+            + (f"; {gaps} blank {'period' if gaps == 1 else 'periods'} across the panels" if gaps else "") + ".")
+
+
 def small_multiples(monthly: pd.DataFrame, units: list[str], names: dict[str, str], *, value: str,
-                    title: str, percent: bool = False):
-    """One small panel per unit of a monthly series, on a shared y axis."""
+                    title: str, percent: bool = False, edition: str = "public"):
+    """One small panel per unit of a monthly series, on a shared y axis.
+
+    The public edition plots no count below 10 and no rate on a count below 10
+    (:func:`multiples_series`); the note saying so is printed under the panels.
+    """
+    shown = multiples_series(monthly, units, value, edition)
+    note = multiples_note(shown, value)
     columns = 4
     rows = int(np.ceil(len(units) / columns))
     fig, axes = plt.subplots(rows, columns, figsize=(10, 2.1 * rows), sharex=True, sharey=True)
     scale = 100.0 if percent else 1.0
     for ax, unit in zip(np.ravel(axes), units):
-        series = monthly[monthly["unit"] == unit].sort_values("month")
-        ax.plot(range(len(series)), series[value] * scale, color=DARK_BLUE, linewidth=1.2)
+        series = shown[unit]
+        ax.plot(range(len(series)), series[value] * scale, color=DARK_BLUE, linewidth=1.2, marker="o",
+                markersize=1.8)
         ax.set_title(names.get(unit, unit), fontsize=9, loc="left")
         ax.tick_params(labelsize=7)
         months = series["month"].tolist()
         if months:
             ax.set_xticks([0, len(months) - 1])
-            ax.set_xticklabels([pd.Period(months[0]).strftime("%b %y"), pd.Period(months[-1]).strftime("%b %y")])
+            ax.set_xticklabels([period_label(months[0]), period_label(months[-1])])
     for ax in np.ravel(axes)[len(units):]:
         ax.set_visible(False)
     fig.suptitle(title, x=0.01, ha="left", fontsize=11)
-    fig.tight_layout()
+    if note:
+        fig.text(0.01, 0.005, note, fontsize=7.5, color=DARK_GREY, ha="left", va="bottom", wrap=True)
+    fig.tight_layout(rect=(0, 0.04 if note else 0, 1, 1))
     return fig
 
 

@@ -268,3 +268,74 @@ class Protected:
     @property
     def any_complementary(self) -> bool:
         return COMPLEMENTARY in self.status.values()
+
+
+# --------------------------------------------------------------------------- charts under the same rule
+
+#: A monthly series with more than this share of its months hidden is shown by quarter instead.
+GAP_SHARE = 0.25
+
+
+def _plural(number: int, word: str) -> str:
+    return f"{number} {word}" if number == 1 else f"{number} {word}s"
+
+
+def _small(frame: pd.DataFrame, value: str, numerator: str | None, denominator: str | None,
+           threshold: int) -> pd.Series:
+    counts = [c for c in (numerator, denominator) if c] or [value]
+    hidden = pd.Series(False, index=frame.index)
+    for column in counts:
+        numbers = pd.to_numeric(frame[column], errors="coerce")
+        hidden |= numbers.notna() & (numbers < threshold)
+    return hidden
+
+
+def chart_series(frame: pd.DataFrame, *, value: str, edition: str, numerator: str | None = None,
+                 denominator: str | None = None, month: str = "month", quarterly: bool | None = None,
+                 threshold: int = SUPPRESSION_THRESHOLD) -> pd.DataFrame:
+    """A monthly series as the edition may plot it, with ``attrs["note"]`` saying what was withheld.
+
+    ``value`` is the plotted column: a count (then ``numerator``/``denominator`` are None
+    and the count itself must be 10 or more) or a rate of ``numerator`` over ``denominator``
+    (both must be 10 or more).  In the public edition a month breaking the rule is left as
+    a gap (its value and counts set missing); when more than :data:`GAP_SHARE` of the
+    months would be gaps, the series is summed by quarter (a rate recomputed from the
+    quarter's counts) and quarters still breaking the rule are left as gaps.  ``month``
+    then holds quarters ("2025Q1"); ``quarterly=True`` asks for quarters whatever the gaps
+    (so that panels side by side share an axis).  The restricted edition gets the series
+    unchanged.
+    """
+    out = frame.sort_values(month).reset_index(drop=True).copy()
+    out.attrs["note"] = ""
+    if edition != "public" or out.empty:
+        return out
+    counts = [c for c in (numerator, denominator) if c] or [value]
+    hidden = _small(out, value, numerator, denominator, threshold)
+    if not hidden.any() and not quarterly:
+        return out
+    months = len(out)
+    if quarterly or (quarterly is None and hidden.sum() > GAP_SHARE * months):
+        quarter = out[month].map(lambda m: str(pd.Period(str(m), freq="M").asfreq("Q")))
+        summed = out[counts].apply(pd.to_numeric, errors="coerce").groupby(quarter, sort=True).sum(min_count=1)
+        spans = quarter.groupby(quarter, sort=True).size()
+        out = summed.reset_index().rename(columns={"index": month, quarter.name: month})
+        out.columns = [month, *counts]
+        if numerator and denominator:
+            out[value] = out[numerator] / out[denominator].where(out[denominator] > 0)
+        hidden = _small(out, value, numerator, denominator, threshold)
+        partial = int((spans.to_numpy() < 3).sum())
+        note = (f"Shown by quarter: in more than a quarter of the {months} months a count was below "
+                f"{threshold}, so months are not shown in the public edition"
+                if quarterly is None else "Shown by quarter in the public edition")
+        note += f"; {_plural(int(hidden.sum()), 'quarter')} still below {threshold} left blank" if hidden.any() else ""
+        note += (f"; {_plural(partial, 'quarter')} at the ends of the series cover only part of a quarter"
+                 if partial else "")
+    else:
+        note = (f"{_plural(int(hidden.sum()), 'month')} with a count below {threshold} "
+                f"{'is' if hidden.sum() == 1 else 'are'} left blank in the public edition")
+    out.loc[hidden, [value, *[c for c in counts if c != value]]] = np.nan
+    for column in ("ci_low", "ci_high"):
+        if column in out.columns:
+            out.loc[hidden, column] = np.nan
+    out.attrs["note"] = note + "."
+    return out

@@ -505,25 +505,49 @@ def _value(value: float, percent: bool) -> str:
 
 
 def xmr_alt_text(series: pd.DataFrame, signals: pd.DataFrame, what: str, name: str, percent: bool) -> str:
-    """Alt text for an XmR chart: range, mean, limits and number of signals, in words."""
+    """Alt text for an XmR chart: range, mean, limits and number of signals, in words.
+
+    ``series`` is what the chart plots (for the public edition, the output of
+    :func:`vawgstats.suppression.chart_series`: withheld months are missing and never
+    described); its note, if any, ends the text.
+    """
     column = "rate" if percent else "crimes"
     values = series[column].astype(float)
+    quarterly = series["month"].astype(str).str.contains("Q").any()
+    every = "Quarterly" if quarterly else "Monthly"
+    note = series.attrs.get("note", "")
     if values.dropna().empty:
-        return f"No monthly {what} to chart for {name}."
-    return (f"Monthly {what} for {name} from {series['month'].iloc[0]} to {series['month'].iloc[-1]}: "
+        return f"No {every.lower()} {what} to chart for {name}." + (f" {note}" if note else "")
+    flagged = int(signals["signal"].sum())
+    periods = "quarter" if quarterly else "month"
+    return (f"{every} {what} for {name} from {series['month'].iloc[0]} to {series['month'].iloc[-1]}: "
             f"lowest {_value(values.min(), percent)}, highest {_value(values.max(), percent)}, mean "
             f"{_value(float(signals['centre'].iloc[0]), percent)}, control limits "
             f"{_value(float(signals['lcl'].iloc[0]), percent)} to {_value(float(signals['ucl'].iloc[0]), percent)}; "
-            f"{int(signals['signal'].sum())} months flagged as signals.")
+            f"{flagged} {periods if flagged == 1 else periods + 's'} flagged as signals."
+            + (f" {note}" if note else ""))
 
 
 def signals_sentence(series: pd.DataFrame, signals: pd.DataFrame, what: str, percent: bool) -> str:
     """One sentence naming the months that meet an SPC signal rule."""
     flagged = series["month"].to_numpy()[signals["signal"].to_numpy(dtype=bool)]
+    note = series.attrs.get("note", "")
     if len(flagged) == 0:
-        return f"No month's {what} meets a signal rule: the variation is consistent with chance."
-    months = ", ".join(pd.Period(m).strftime("%b %Y") for m in flagged)
-    return f"Months whose {what} meets a signal rule: {months}."
+        every = "quarter" if series["month"].astype(str).str.contains("Q").any() else "month"
+        return (f"No {every}'s {what} meets a signal rule: the variation is consistent with chance."
+                + (f" {note}" if note else ""))
+    from .charts import period_label
+
+    months = ", ".join(period_label(m, long=True) for m in flagged)
+    which = "Quarters" if "Q" in str(flagged[0]) else "Months"
+    return f"{which} whose {what} meets a signal rule: {months}." + (f" {note}" if note else "")
+
+
+def plottable(rows: pd.DataFrame, edition: str) -> pd.DataFrame:
+    """Rows of a funnel table that ``edition`` may plot: in the public edition, none whose
+    numerator or denominator is below 10 (a point's rate and denominator give its count)."""
+    keep = [not rate_hidden(n, dd, edition) for n, dd in zip(rows["numerator"], rows["denominator"])]
+    return rows[keep]
 
 
 def funnel_alt_text(rows: pd.DataFrame, unit: str | None, what: str, per_1000: bool = False) -> str:
@@ -554,14 +578,23 @@ def map_alt_text(rates: pd.DataFrame, highlight: list[str], kind: str = "BCU") -
             f"Highest: {top}. Lowest: {low}." + (f" This {kind}: {own}." if own else ""))
 
 
-def multiples_alt_text(monthly_table: pd.DataFrame, names: dict[str, str], value: str) -> str:
-    """Alt text for small multiples: each unit's latest and mean monthly value."""
+def multiples_alt_text(monthly_table: pd.DataFrame, names: dict[str, str], value: str,
+                       edition: str = "public") -> str:
+    """Alt text for small multiples: each unit's mean of what its panel plots (nothing withheld)."""
+    from .charts import multiples_note, multiples_series
+
+    units = sorted(monthly_table["unit"].astype(str).unique())
+    shown = multiples_series(monthly_table, units, value, edition)
+    percent = value == "rate"
     parts = []
-    for unit, group in monthly_table.groupby("unit", sort=True):
-        series = group.sort_values("month")[value].astype(float)
-        percent = value == "rate"
-        parts.append(f"{names.get(unit, unit)} mean {_value(series.mean(), percent)}")
-    return "Small multiples, one panel per BCU: " + "; ".join(parts) + "."
+    for unit in units:
+        series, quarterly = shown[unit], shown[unit]["month"].astype(str).str.contains("Q").any()
+        values = series[value].astype(float).dropna()
+        every = "a quarter" if quarterly else "a month"
+        parts.append(f"{names.get(unit, unit)} " + (f"mean {_value(values.mean(), percent)} {every}"
+                                                     if len(values) else "nothing shown"))
+    note = multiples_note(shown, value)
+    return "Small multiples, one panel per BCU: " + "; ".join(parts) + "." + (f" {note}" if note else "")
 
 
 def interval_rows(headline_table: pd.DataFrame, metric: str, names: dict[str, str], edition: str) -> pd.DataFrame:
