@@ -21,6 +21,8 @@ from vawgstats.params import load_bcu_params
 from vawgstats.schema import load, write_records
 from vawgstats.tables import pct
 
+from . import pdf_checks
+
 pytestmark = pytest.mark.slow
 
 START, END = "2025-04", "2026-03"
@@ -56,7 +58,8 @@ def test_files_and_summary(rendered):
     root, _, result = rendered
     out = root / "out"
     names = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
-    assert names == ["bcu-EA.html", "bcu-NA.html", "index.html", "london.html"]
+    assert names == ["bcu-EA.html", "bcu-EA.pdf", "bcu-NA.html", "bcu-NA.pdf", "index.html", "london.html",
+                     "london.pdf"]
     assert "Rendered 3 report(s) with nbconvert" in result.stdout
     assert "Rendering reports" in result.stderr                              # progress bar
     assert not list(out.glob("*.ipynb")) and not list(out.glob("*.part"))   # nothing restricted, no debris
@@ -131,6 +134,30 @@ def test_unchanged_inputs_are_skipped_and_force_rerenders(rendered):
     assert (root / "out" / "bcu-NA.html").stat().st_mtime_ns == before
 
 
+#: Page budgets of the PDFs on this data (A4): a BCU report, the London overview.
+PAGE_BUDGET = {"bcu": 10, "london": 12}
+
+
+@pytest.mark.parametrize("name", ["bcu-NA", "bcu-EA", "london"])
+def test_pdfs_print_cleanly_and_carry_the_headline_figures(rendered, name):
+    """Made without Quarto (pandoc + Typst): nothing printed over anything else, every figure of the
+    HTML headline table in the PDF's text, and no more pages than the budget."""
+    root, _, _ = rendered
+    pdf = root / "out" / f"{name}.pdf"
+    assert pdf_checks.overlaps(pdf) == []
+    text = pdf_checks.pdf_text(pdf)
+    figures = pdf_checks.headline_figures((root / "out" / f"{name}.html").read_text(encoding="utf-8"))
+    assert len(figures) >= 10
+    assert [f for f in figures if f not in text] == []
+    assert "SYNTHETIC DATA" in text and "April 2025 to March 2026" in text
+    assert re.search(r"Page 1 of (\d+)", text)
+    pages = pdf_checks.page_count(pdf)
+    assert f"Page {pages} of {pages}" in text
+    assert 2 <= pages <= PAGE_BUDGET[name.split("-")[0]]
+    assert "OFFICIAL-SENSITIVE" not in text                      # public edition
+    assert "def " not in text and "import " not in text          # no code
+
+
 def _without_timestamp(html: str) -> str:
     return re.sub(r"Rendered:? [^<]*", "Rendered", html)
 
@@ -155,6 +182,12 @@ def test_restricted_edition_shows_small_counts(workspace):
     assert result.returncode == 0, result.stderr[-2000:]
     html = (root / "restricted" / "bcu-CN.html").read_text(encoding="utf-8")
     assert "Edition: <strong>restricted</strong>" in html
+    # the restricted PDF is marked on every page
+    import pdfplumber
+
+    with pdfplumber.open(root / "restricted" / "bcu-CN.pdf") as pdf:
+        assert len(pdf.pages) >= 2
+        assert all("OFFICIAL-SENSITIVE" in (page.extract_text() or "") for page in pdf.pages)
     assert "&lt;10" not in html.split(">Provenance<")[0].split(">Methods and definitions<")[0]
 
 
@@ -194,8 +227,16 @@ def test_open_data_render_from_the_published_counts(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     out = tmp_path / "out"
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
-        "bcu-NA.html", "index.html", "london.html"]
+        "bcu-NA.html", "bcu-NA.pdf", "index.html", "london.html", "london.pdf"]
     html = (out / "bcu-NA.html").read_text(encoding="utf-8")
+    # the open-data PDFs (real counts) print cleanly and carry the headline figures
+    for name in ("bcu-NA", "london"):
+        pdf = out / f"{name}.pdf"
+        assert pdf_checks.overlaps(pdf) == [], name
+        text = pdf_checks.pdf_text(pdf)
+        figures = pdf_checks.headline_figures((out / f"{name}.html").read_text(encoding="utf-8"))
+        assert figures and [f for f in figures if f not in text] == [], name
+        assert pdf_checks.page_count(pdf) <= PAGE_BUDGET[name.split("-")[0]]
     for section in OPEN_SECTIONS:
         assert re.search(f">({section})<", html), section
     assert "SYNTHETIC DATA" not in html and "open data" in html

@@ -53,7 +53,7 @@ def snapshot(out: Path) -> dict[str, bytes]:
 
 def render_args(data: Path, out: Path, build: Path, *extra: str) -> list[str]:
     return ["render", "--bcu", "NA", "--bcu", "EA", "--data", str(data), "--start", START, "--end", END,
-            "--out", str(out), "--build", str(build), "--renderer", "nbconvert", *extra]
+            "--out", str(out), "--build", str(build), "--renderer", "nbconvert", "--format", "html", *extra]
 
 
 def test_interrupt_leaves_published_reports_untouched(data, tmp_path):

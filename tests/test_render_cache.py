@@ -121,8 +121,10 @@ def test_a_new_version_prepares_the_tables_again(data, prepared, monkeypatch):
 
 
 def render(data: Path, out: Path, build: Path, **options) -> rendering.RenderSummary:
+    """HTML only unless ``formats`` says otherwise (PDFs are tested in test_end_to_end and test_render_pdf)."""
+    options.setdefault("formats", "html")
     return rendering.render(bcus=["NA"], data_path=data, start=START, end=END, out_dir=out, build_root=build,
-                         renderer="nbconvert", progress=False, **options)
+                            renderer="nbconvert", progress=False, **options)
 
 
 def statuses(summary: rendering.RenderSummary) -> dict[str, str]:
@@ -154,6 +156,21 @@ def test_unchanged_reports_are_skipped_and_changed_ones_rendered(data, rendered,
                                     encoding="utf-8")
     changed = render(data, out, build, jobs=1, params_dir=params)
     assert statuses(changed) == {"bcu-NA": "written", "london": "skipped"}, changed.text()
+
+
+@pytest.mark.slow
+def test_html_only_writes_no_pdf_and_asking_for_pdfs_renders_them(data, rendered, tmp_path):
+    out, build = rendered
+    assert not list(out.glob("*.pdf"))                               # --format html
+    copy = tmp_path / "out"
+    shutil.copytree(out, copy)
+    both = render(data, copy, build, jobs=1, formats="html,pdf")
+    # the reports' inputs are unchanged, but their PDFs are missing: made now
+    assert statuses(both) == {"bcu-NA": "written", "london": "written"}, both.text()
+    assert sorted(p.name for p in copy.glob("*.pdf")) == ["bcu-NA.pdf", "london.pdf"]
+    assert 'href="bcu-NA.pdf"' in (copy / "index.html").read_text(encoding="utf-8")
+    assert statuses(render(data, copy, build, jobs=1, formats=["pdf", "html"])) == {
+        "bcu-NA": "skipped", "london": "skipped"}
 
 
 def without_timestamp(html: str) -> str:

@@ -11,6 +11,7 @@ import nbformat
 import pytest
 
 from vawgstats.render import convert, kernel, publish
+from vawgstats.render import pdf as pdf_module
 from vawgstats.errors import ParamsError, RenderError
 
 FAKE_QUARTO = """#!{python}
@@ -57,14 +58,22 @@ def test_quarto_path_renders_stored_outputs_in_own_folder(fake_quarto, tmp_path)
     workdir.mkdir()
     executed = workdir / "bcu-NA.ipynb"
     nbformat.write(nbformat.v4.new_notebook(), executed)
-    html, pdf = convert.convert_with_quarto(executed, "North Area BCU (NA): VAWG scrutiny report", "public")
+    html, pdf = convert.convert_with_quarto(executed, "North Area BCU (NA): VAWG scrutiny report", "restricted",
+                                            period="April 2025 to March 2026")
     assert html.name == "bcu-NA.html" and pdf.name == "bcu-NA.pdf"
     calls = [json.loads(line) for line in (workdir / "quarto-calls.jsonl").read_text().splitlines()]
     assert [c[c.index("--to") + 1] for c in calls] == ["html", "typst"]
     assert all("--execute" not in c for c in calls)          # stored outputs only
-    assert "enabled: false" in (workdir / "_quarto.yml").read_text()
+    config = (workdir / "_quarto.yml").read_text()
+    assert "enabled: false" in config
+    # the PDF uses the project's Typst look, as the pandoc path does
+    assert "template-partials: [typst-template.typ, typst-show.typ]" in config and "tables.lua" in config
+    for name in ("typst-template.typ", "typst-show.typ", "tables.lua"):
+        assert (workdir / name).read_bytes() == (pdf_module.typst_template_dir() / name).read_bytes()
+    typst_call = calls[1]
+    assert "period:April 2025 to March 2026" in typst_call and "restricted:true" in typst_call
     text = html.read_text()
-    assert "North Area BCU (NA)" in text and 'name="vawgstats-edition" content="public"' in text
+    assert "North Area BCU (NA)" in text and 'name="vawgstats-edition" content="restricted"' in text
 
 
 def test_quarto_failure_is_a_render_error(fake_quarto, tmp_path):
@@ -155,7 +164,18 @@ def test_cli_renderer_auto_without_quarto_warns_and_renders_with_nbconvert(tmp_p
                          "2024-06", "--renderer", "auto", "--out", "out", "--build", "build", "--quiet")
     assert result.returncode == 0, result.stderr[-2000:]
     warning = next(line for line in result.stderr.splitlines() if line.startswith("vawgstats: warning:"))
-    assert "Rendering with nbconvert" in warning and "Install it from https://quarto.org" in warning
+    assert "Rendering with nbconvert (HTML) and pandoc + Typst (PDF)" in warning
+    assert "Install it from https://quarto.org" in warning
     assert "with nbconvert" in result.stdout
     assert sorted(p.name for p in (tmp_path / "out").glob("*.html")) == ["bcu-CN.html", "index.html", "london.html"]
-    assert not list((tmp_path / "out").glob("*.pdf"))   # no PDF without Quarto
+    # a PDF beside each report without Quarto (pandoc + Typst from PyPI)
+    pdfs = sorted((tmp_path / "out").glob("*.pdf"))
+    assert [p.name for p in pdfs] == ["bcu-CN.pdf", "london.pdf"]
+    assert all(p.read_bytes().startswith(b"%PDF") for p in pdfs)
+
+
+def test_cli_unknown_format_exits_2_and_writes_nothing(tmp_path, synthetic_csv):
+    result = _render_cli(tmp_path, "--bcu", "CN", "--data", str(synthetic_csv), "--format", "html,docx",
+                         "--out", "out", "--build", "build")
+    assert result.returncode == 2 and "Unknown output format docx" in result.stderr, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr and not (tmp_path / "out").exists()

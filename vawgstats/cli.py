@@ -89,7 +89,11 @@ def validate(path: Path, as_of: str | None) -> None:
 @click.option("--as-of", "as_of", default=None, help="Date the data were extracted, YYYY-MM-DD (default: latest in data).")
 @click.option("--edition", type=click.Choice(["public", "restricted"]), default="public", show_default=True)
 @click.option("--out", "out", default="reports", show_default=True, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--renderer", type=click.Choice(["auto", "quarto", "nbconvert"]), default="auto", show_default=True)
+@click.option("--renderer", type=click.Choice(["auto", "quarto", "nbconvert"]), default="auto", show_default=True,
+              help="quarto: HTML and PDF with Quarto; nbconvert: HTML with nbconvert, PDF with pandoc and Typst; "
+                   "auto: Quarto when it is on PATH.")
+@click.option("--format", "formats", default="html,pdf", show_default=True, metavar="FORMATS",
+              help="What to write for each report: html, pdf or html,pdf.")
 @click.option("-j", "--jobs", "jobs", default=None, type=click.IntRange(min=1),
               help="Reports rendered at once (default: number of cores).")
 @click.option("--force", is_flag=True, help="Re-render reports whose inputs are unchanged.")
@@ -101,7 +105,7 @@ def validate(path: Path, as_of: str | None) -> None:
               help="Send the reports to this Dask scheduler (needs vawgstats[dask]).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @friendly_errors
-def render(bcus, all_bcus, boroughs, all_boroughs, data, start, end, as_of, edition, out, renderer, jobs, force,
+def render(bcus, all_bcus, boroughs, all_boroughs, data, start, end, as_of, edition, out, renderer, formats, jobs, force,
            build, params_dir, dask_scheduler, quiet) -> None:
     """Render the BCU and borough reports, the London overview and the index.
 
@@ -132,7 +136,8 @@ def render(bcus, all_bcus, boroughs, all_boroughs, data, start, end, as_of, edit
             warnings.simplefilter("always", UserWarning)
             warnings.showwarning = show_warning
             summary = render_reports(bcus=chosen_bcus, boroughs=chosen_boroughs, data_path=data, start=start, end=end,
-                                     edition=edition, out_dir=out, renderer=renderer, jobs=jobs, force=force,
+                                     edition=edition, out_dir=out, renderer=renderer, formats=formats, jobs=jobs,
+                                     force=force,
                                      build_root=build, params_dir=params_dir, as_of=as_of,
                                      dask_scheduler=dask_scheduler, progress=not quiet)
     except KeyboardInterrupt:

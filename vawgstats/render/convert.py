@@ -1,4 +1,5 @@
-"""Converting an executed notebook: HTML with nbconvert (in-process), or HTML and PDF with Quarto."""
+"""Converting an executed notebook: HTML with nbconvert (in-process), or HTML and PDF with Quarto
+(the PDF without Quarto is :mod:`.pdf`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from ..errors import ParamsError, RenderError
 from .jobs import project_root
+from .pdf import copy_typst_files
 
 QUARTO_ADVICE = (
     "Quarto is not installed (no 'quarto' on PATH). Install it from https://quarto.org/docs/get-started/ "
@@ -31,6 +33,8 @@ format:
   typst:
     toc: true
     papersize: a4
+    template-partials: [typst-template.typ, typst-show.typ]
+    filters: [tables.lua]
 """
 
 
@@ -45,7 +49,8 @@ def choose_renderer(requested: str = "auto") -> str:
     if requested == "auto":
         if has_quarto:
             return "quarto"
-        warnings.warn("Rendering with nbconvert (HTML only, no PDF). " + QUARTO_ADVICE, UserWarning, stacklevel=2)
+        warnings.warn("Rendering with nbconvert (HTML) and pandoc + Typst (PDF). " + QUARTO_ADVICE, UserWarning,
+                      stacklevel=2)
         return "nbconvert"
     return requested
 
@@ -106,27 +111,46 @@ def quarto_config() -> str:
     return path.read_text(encoding="utf-8") if path.exists() else DEFAULT_QUARTO_YML
 
 
-def quarto_commands(executed: Path, title: str) -> list[list[str]]:
-    """The Quarto commands for one executed notebook: HTML, then PDF through Typst."""
-    return [["quarto", "render", executed.name, "--to", fmt, "-M", f"title:{title}"] for fmt in ("html", "typst")]
+def quarto_commands(executed: Path, title: str, formats=("html", "pdf"), *, period: str = "",
+                    edition: str = "public") -> list[list[str]]:
+    """The Quarto commands for one executed notebook: HTML, then PDF through Typst (the project's
+    Typst template as partials; the period, edition and restricted marking as metadata)."""
+    commands = []
+    if "html" in formats:
+        commands.append(["quarto", "render", executed.name, "--to", "html", "-M", f"title:{title}"])
+    if "pdf" in formats:
+        command = ["quarto", "render", executed.name, "--to", "typst", "-M", f"title:{title}",
+                   "-M", f"edition:{edition}"]
+        if period:
+            command += ["-M", f"period:{period}"]
+        if edition == "restricted":
+            command += ["-M", "restricted:true"]
+        commands.append(command)
+    return commands
 
 
-def convert_with_quarto(executed: Path, title: str, edition: str) -> list[Path]:
+def convert_with_quarto(executed: Path, title: str, edition: str, formats=("html", "pdf"),
+                        period: str = "") -> list[Path]:
     """HTML (embedded resources) and Typst PDF of the stored outputs; Quarto does not re-execute.
 
-    Each report renders in its own folder with its own copy of _quarto.yml, so
-    concurrent renders never share a Quarto project directory.
+    Each report renders in its own folder with its own copy of _quarto.yml and of
+    the project's Typst template partials and table filter (:mod:`.pdf`), so
+    concurrent renders never share a Quarto project directory, and the PDF looks
+    as the pandoc path's does.
     """
     workdir = executed.parent
     (workdir / "_quarto.yml").write_text(quarto_config(), encoding="utf-8")
-    for command in quarto_commands(executed, title):
+    copy_typst_files(workdir)
+    for command in quarto_commands(executed, title, formats, period=period, edition=edition):
         completed = subprocess.run(command, cwd=workdir, capture_output=True, text=True, check=False)
         if completed.returncode != 0:
             tail = (completed.stderr or completed.stdout).strip().splitlines()[-5:]
             raise RenderError(f"quarto failed ({' '.join(command)}): {' | '.join(tail)}")
-    html, pdf = executed.with_suffix(".html"), executed.with_suffix(".pdf")
-    missing = [p.name for p in (html, pdf) if not p.exists()]
+    wanted = [executed.with_suffix(f".{fmt}") for fmt in ("html", "pdf") if fmt in formats]
+    missing = [p.name for p in wanted if not p.exists()]
     if missing:
         raise RenderError(f"quarto did not write {', '.join(missing)} in {workdir}")
-    html.write_text(mark_edition(html.read_text(encoding="utf-8"), edition), encoding="utf-8")
-    return [html, pdf]
+    html = executed.with_suffix(".html")
+    if "html" in formats:
+        html.write_text(mark_edition(html.read_text(encoding="utf-8"), edition), encoding="utf-8")
+    return wanted

@@ -18,6 +18,7 @@ from pathlib import Path
 from ..errors import RenderError
 from .convert import convert_with_nbconvert, convert_with_quarto
 from .jobs import Job, JobResult
+from .pdf import convert_to_pdf
 from .kernel import (_WARM_ENGINE, KERNEL_NAME, _kernel_environment, shutdown_warm_kernel, warm_kernel_manager,
                      warm_up)
 
@@ -38,10 +39,15 @@ def run_job(job: Job | dict, warm_kernel: bool = False) -> JobResult:
         executed = workdir / f"{job.name}.ipynb"
         execute_notebook(Path(job.notebook), executed, job.parameters, Path(job.jupyter_path),
                          warm_kernel=warm_kernel)
+        formats = tuple(job.formats)
         if job.renderer == "quarto":
-            files = convert_with_quarto(executed, job.title, job.edition)
-        else:
-            files = [convert_with_nbconvert(executed, job.title, job.edition)]
+            files = convert_with_quarto(executed, job.title, job.edition, formats=formats, period=job.period)
+        else:  # HTML with nbconvert, PDF with pandoc and Typst
+            files = []
+            if "html" in formats:
+                files.append(convert_with_nbconvert(executed, job.title, job.edition))
+            if "pdf" in formats:
+                files.append(convert_to_pdf(executed, job.title, job.edition, job.period))
         return JobResult(job.name, "written", [str(f) for f in files], time.perf_counter() - started)
     except Exception as exc:  # noqa: BLE001 - reported per report, the run goes on
         return JobResult(job.name, "failed", [], time.perf_counter() - started, _error_text(exc))

@@ -18,6 +18,8 @@ from ..errors import RenderError
 from ..geography import BCU_BY_CODE, BOROUGH_TO_BCU
 
 STATE_FILE = ".vawgstats-state.json"
+#: The output formats a render can write, in the order they are made; each a file ``<name>.<format>``.
+FORMATS = ("html", "pdf")
 
 #: The notebooks of each kind of prepared data: (BCU report, London overview).
 #: ``records``: one row per crime (the data contract); ``counts``: published counts (open data).
@@ -57,6 +59,8 @@ class Job:
     #: The parameter files (relative to the parameters folder) the report reads: its key hashes
     #: these only, so a change in one BCU's file re-renders that BCU (and its boroughs) alone.
     params_files: tuple[str, ...] = ()
+    period: str = ""                           # e.g. "April 2025 to March 2026", for the PDF's header
+    formats: tuple[str, ...] = FORMATS         # which of html, pdf to write
 
 
 @dataclass
@@ -92,8 +96,9 @@ def _job_key(prepared_key: str, job: Job, notebook_sha: str, params_sha: str) ->
     return _sha256(text.encode())[:16]
 
 
-def _outputs(name: str, renderer: str) -> list[str]:
-    return [f"{name}.html"] + ([f"{name}.pdf"] if renderer == "quarto" else [])
+def _outputs(name: str, formats=FORMATS) -> list[str]:
+    """The files a report writes: ``<name>.html`` and/or ``<name>.pdf``."""
+    return [f"{name}.{fmt}" for fmt in FORMATS if fmt in formats]
 
 
 def _read_state(out_dir: Path) -> dict:
@@ -111,7 +116,8 @@ def _write_state(out_dir: Path, state: dict) -> None:
 
 def build_jobs(prepared, *, bcus: list[str], edition: str, renderer: str, build_root: Path,
                params_dir: Path | None, render_time: str, jupyter_path: Path,
-               linked_bcus: list[str] | None = None, boroughs: list[str] = ()) -> list[Job]:
+               linked_bcus: list[str] | None = None, boroughs: list[str] = (),
+               formats=FORMATS) -> list[Job]:
     """One job per BCU report, one per borough report (canonical names in ``boroughs``), plus the
     London overview (linking to ``linked_bcus``, default ``bcus``)."""
     from ..params import BOROUGHS_DIR, DEFAULTS_FILE
@@ -146,6 +152,9 @@ def build_jobs(prepared, *, bcus: list[str], edition: str, renderer: str, build_
     jobs.append(Job("london", str(notebook_path(london_notebook)), f"London overview: VAWG across the 12 BCUs{suffix}",
                     {"bcu": "London", "linked_bcus": linked_bcus or list(bcus), **common}, str(jobs_root / "london"), renderer, str(jupyter_path), edition,
                     params_files=(DEFAULTS_FILE,)))
+    for job in jobs:
+        job.period = prepared.manifest.get("period_label", "")
+        job.formats = tuple(f for f in FORMATS if f in formats)
     return jobs
 
 

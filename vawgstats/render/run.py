@@ -13,7 +13,7 @@ from ..geography import BCU_CODES
 from .convert import choose_renderer
 from .execute import _execute, _start_pool, _terminate_pool
 from .index import write_index
-from .jobs import (JobResult, _job_key, _known_bcu, _outputs, _params_sha, _read_state, _sha256, _write_state,
+from .jobs import (FORMATS, JobResult, _job_key, _known_bcu, _outputs, _params_sha, _read_state, _sha256, _write_state,
                    build_jobs)
 from .kernel import ensure_kernel
 from .publish import publish
@@ -46,15 +46,29 @@ class RenderSummary:
 
 
 
+def parse_formats(formats) -> tuple[str, ...]:
+    """``"html,pdf"`` or ``["pdf"]`` as a tuple in :data:`FORMATS` order; an unknown format is a ParamsError."""
+    items = formats.split(",") if isinstance(formats, str) else list(formats)
+    items = [str(item).strip().lower() for item in items if str(item).strip()]
+    unknown = [item for item in items if item not in FORMATS]
+    if unknown or not items:
+        raise ParamsError(f"Unknown output format {', '.join(unknown) or '(none)'}: expected html, pdf or html,pdf.")
+    return tuple(f for f in FORMATS if f in items)
+
+
 def render(*, bcus: list[str] | None = None, boroughs: list[str] | None = None,
            data_path: str | Path | None = None, start: str | None = None,
            end: str | None = None, edition: str = "public", out_dir: str | Path = "reports",
            renderer: str = "auto", jobs: int | None = None, force: bool = False,
            build_root: str | Path = "build", params_dir: str | Path | None = None,
            as_of: str | None = None, dask_scheduler: str | None = None, progress: bool = True,
-           render_time: str | None = None) -> RenderSummary:
+           render_time: str | None = None, formats=FORMATS) -> RenderSummary:
     """Render the BCU reports (all 12 when ``bcus`` is None, none when it is empty), the borough reports
-    (``boroughs``: names in any case or ONS codes), the London overview and the index."""
+    (``boroughs``: names in any case or ONS codes), the London overview and the index.
+
+    ``formats``: which of ``html`` and ``pdf`` to write for each report (default both;
+    a comma-separated text such as ``"html,pdf"`` is accepted too).
+    """
     from ..geography import borough_name
     from ..params import load_all_params, load_borough_params
     from ..prepare import is_prepared, prepare
@@ -62,6 +76,7 @@ def render(*, bcus: list[str] | None = None, boroughs: list[str] | None = None,
     started = time.perf_counter()
     if edition not in ("public", "restricted"):
         raise ParamsError(f"Unknown edition {edition!r}: expected public or restricted.")
+    formats = parse_formats(formats)
     codes = list(BCU_CODES) if bcus is None else list(dict.fromkeys(_known_bcu(code) for code in bcus))
     names = list(dict.fromkeys(borough_name(value) for value in (boroughs or [])))
     out_dir, build_root = Path(out_dir), Path(build_root)
@@ -88,14 +103,14 @@ def render(*, bcus: list[str] | None = None, boroughs: list[str] | None = None,
     linked = [c for c in BCU_CODES if c in codes or (out_dir / f"bcu-{c}.html").exists()]
     job_list = build_jobs(prepared, bcus=codes, edition=edition, renderer=chosen, build_root=build_root,
                           params_dir=Path(params_dir) if params_dir else None, render_time=rendered_at,
-                          jupyter_path=jupyter_path, linked_bcus=linked, boroughs=names)
+                          jupyter_path=jupyter_path, linked_bcus=linked, boroughs=names, formats=formats)
 
     state = _read_state(out_dir)
     results, todo = [], []
     for job in job_list:
         job.key = _job_key(prepared.key, job, _sha256(Path(job.notebook).read_bytes()),
                            _params_sha(params_dir, job.params_files))
-        present = all((out_dir / name).exists() for name in _outputs(job.name, chosen))
+        present = all((out_dir / name).exists() for name in _outputs(job.name, formats))
         if not force and present and state.get(job.name) == job.key:
             results.append(JobResult(job.name, "skipped"))
         else:
