@@ -45,7 +45,8 @@ def rendered(tmp_path_factory):
 def test_borough_reports_are_written_with_their_slugs(rendered):
     root, result = rendered
     names = sorted(p.name for p in (root / "out").iterdir() if not p.name.startswith("."))
-    assert names == ["borough-enfield.html", "borough-kingston-upon-thames.html", "index.html", "london.html"]
+    assert names == ["borough-enfield.html", "borough-enfield.pdf", "borough-kingston-upon-thames.html",
+                     "borough-kingston-upon-thames.pdf", "index.html", "london.html", "london.pdf"]
     assert "Rendered 3 report(s)" in result.stdout
 
 
