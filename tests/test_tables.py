@@ -83,7 +83,8 @@ def test_targets_agree_with_the_headline_table_on_real_figures(synthetic_small):
             label = tables.METRIC_LABELS[metric]
             value, ci = shown.loc[label, "Value"], shown.loc[label, "95% interval"]
             assert rows.loc[label, "This period (95% interval)"] == (f"{value} ({ci})" if ci else value)
-            assert rows.loc[label, "Change on previous period"] == shown.loc[label, "Change on previous period"]
+            column = tables.change_heading(table)
+            assert rows.loc[label, column] == shown.loc[label, column]
             flag = table.set_index(["unit", "metric"]).loc[("NA", metric), "previous_flag"]
             expected = {"significant increase": "yes", "significant decrease": "no: the opposite way"}.get(flag, flag)
             assert rows.loc[label, "Moving the way sought?"] == expected
@@ -115,6 +116,34 @@ def test_position_phrase_reads_as_a_sentence():
     assert phrases == ["above the 99.8% limit", "above the 95% limit", "within the limits",
                        "below the 95% limit", "below the 99.8% limit"]
     assert tables.position_phrase("not comparable") == "not comparable"
+
+
+def test_position_phrase_with_overdispersed_limits_says_how_areas_usually_spread():
+    assert tables.position_phrase("above 99.8% limit", overdispersed=True) == (
+        "above London, further from it than areas usually are (above the 99.8% limit)")
+    assert tables.position_phrase("below 95% limit", True).startswith("below London, somewhat further")
+    assert tables.position_phrase("within limits", True) == "within the usual spread of areas around London"
+    assert tables.position_phrase("not comparable", True) == "not comparable"
+
+
+def test_one_change_column_when_the_previous_period_is_the_year_earlier(synthetic_small):
+    """12-month periods: previous period = a year earlier, shown once, titled so, with the follow-up."""
+    table = headline_table(synthetic_small, as_period("2025-04", "2026-03"), as_of="2026-04-14")
+    assert tables.same_comparison(table) and tables.follow_up_days(table) == 14
+    shown = tables.headline(table, "NA", "public")
+    changes = [c for c in shown.columns if c.startswith("Change")]
+    assert changes == ["Change on a year earlier (the previous 12 months; both periods measured 14 days "
+                       "after their end)"]
+    league = tables.league(table, "charge_rate", "public")
+    assert [c for c in league.columns if c.startswith("Change")] == changes
+    # A 6-month period: two comparisons, each saying the follow-up once.
+    half = headline_table(synthetic_small, as_period("2025-10", "2026-03"), as_of="2026-04-14")
+    assert not tables.same_comparison(half)
+    columns = [c for c in tables.headline(half, "NA", "public").columns if c.startswith("Change")]
+    assert columns == ["Change on previous period (both periods measured 14 days after their end)",
+                       "Change on a year earlier (both periods measured 14 days after their end)"]
+    summary = tables.summary(table, pd.DataFrame(columns=["metric", "unit", "position"]), "NA", "NA", "public")
+    assert summary.count("both periods measured 14 days after their end") == 1
 
 
 def test_repeat_note_says_why_repeat_victimisation_is_missing():

@@ -112,6 +112,9 @@ SUPPRESSED_LABEL = "<10"
 #: Default window for repeat victimisation, in days.
 REPEAT_WINDOW_DAYS = 365
 
+#: Default fixed follow-up of the monthly charge-rate trend: "charged within 90 days of recording".
+CHARGE_FOLLOW_UP_DAYS = 90
+
 VAWG_SCOPE_DEFINITION = (
     "A crime is in VAWG scope when the victim is female (victim_sex = F) and "
     "either the offence group is rape, other sexual offences, stalking, harassment "

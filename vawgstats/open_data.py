@@ -342,7 +342,7 @@ def prepared_tables(counts: pd.DataFrame, period: Period) -> dict[str, pd.DataFr
     tables = {
         "headline": headline,
         "monthly": monthly_table(counts, period),
-        "funnel": funnel_table(headline, overdispersion="none"),
+        "funnel": funnel_table(headline),
         "borough_rates": borough_rates(headline),
         "wards": ward_hotspots(counts, period),
         "quality": quality_table(counts, period),

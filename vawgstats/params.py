@@ -29,7 +29,8 @@ Files live in a parameters folder (``params/`` at the repository root, or
   Without the file (or without ``aims``/``targets`` in it) the BCU's apply.
 
 - ``defaults.yaml``: ``edition`` (public | restricted), ``period_months``,
-  ``repeat_window_days`` and ``suppression_threshold``.
+  ``repeat_window_days``, ``suppression_threshold`` and ``charge_follow_up_days``
+  (the monthly charge-rate trend counts charges within this many days of recording).
 
 Every file is read with :func:`yaml.safe_load` only: no tag that would build a
 Python object is accepted, and nothing in a parameter file is ever evaluated
@@ -46,7 +47,7 @@ from typing import Any, Iterable
 
 import yaml
 
-from .definitions import REPEAT_WINDOW_DAYS, SUPPRESSION_THRESHOLD
+from .definitions import CHARGE_FOLLOW_UP_DAYS, REPEAT_WINDOW_DAYS, SUPPRESSION_THRESHOLD
 from .errors import ParamsError
 from .geography import BCU_BY_CODE, BCU_CODES, BOROUGHS, bcu_code, borough_name, borough_slug, normalise_borough
 from .periods import Period
@@ -74,6 +75,7 @@ DEFAULT_VALUES: dict[str, Any] = {
     "repeat_window_days": REPEAT_WINDOW_DAYS,
     "suppression_threshold": SUPPRESSION_THRESHOLD,
     "targets": None,
+    "charge_follow_up_days": CHARGE_FOLLOW_UP_DAYS,
 }
 DEFAULTS_FILE = "defaults.yaml"
 #: Parameter files are small; anything larger is refused before parsing.
@@ -120,6 +122,8 @@ class Defaults:
     suppression_threshold: int
     #: targets every BCU has unless its own file overrides them (e.g. ``walk_and_talk: {per_month: 6}``)
     targets: dict | None = None
+    #: the monthly charge-rate trend counts charges within this many days of recording
+    charge_follow_up_days: int = CHARGE_FOLLOW_UP_DAYS
 
 
 @dataclass(frozen=True)
@@ -555,6 +559,8 @@ def load_defaults(params_dir: str | os.PathLike | None = None) -> Defaults:
                                             ("suppression_threshold",), SUPPRESSION_THRESHOLD,
                                             1000, "records (it may be raised, never lowered)"),
         targets=None if values["targets"] is None else _targets(values["targets"], file, where),
+        charge_follow_up_days=_whole_number(values["charge_follow_up_days"], file, where,
+                                            ("charge_follow_up_days",), 1, 3650, "days"),
     )
 
 

@@ -147,14 +147,19 @@ PROPORTIONS = ("charge_rate", "positive_outcome_rate", "sanction_detection_rate"
 
 
 def headline_table(df: pd.DataFrame, period: Period, window_days: int = d.REPEAT_WINDOW_DAYS,
-                   first_recorded: pd.Timestamp | None = None) -> pd.DataFrame:
+                   first_recorded: pd.Timestamp | None = None, as_of=None,
+                   precision: str | None = None) -> pd.DataFrame:
     """Headline metrics per unit with intervals and changes (long format).
 
     Metrics: ``volume`` (in-scope crimes; value = crimes per 1,000 female
     residents, annualised), the four proportions in :data:`PROPORTIONS`, and
-    ``median_days_to_charge``.  Changes use :func:`vawgstats.metrics.compare_periods`.
-    ``first_recorded``: the data's first recorded date, when ``df`` holds only
-    some of the records (default: ``df``'s first).
+    ``median_days_to_charge``.  Changes use :func:`vawgstats.metrics.compare_periods`,
+    maturity-matched as at ``as_of`` (default: the latest date in ``df``):
+    ``follow_up_days`` is the follow-up of both periods (days from the period's
+    last day to ``as_of``).  ``precision``: of the dates (default: that of
+    ``df``, :func:`vawgstats.metrics.date_precision`).  ``first_recorded``: the
+    data's first recorded date, when ``df`` holds only some of the records
+    (default: ``df``'s first).
     """
     from . import metrics
 
@@ -183,16 +188,18 @@ def headline_table(df: pd.DataFrame, period: Period, window_days: int = d.REPEAT
         for name in ("volume",) + PROPORTIONS:
             kwargs = {"window_days": window_days} if name == "repeat_victimisation_rate" else {}
             compared = _each_unit(metrics.compare_periods, df, start=start, end=end, metric=name,
-                                  against=against, maturity="as_recorded",
+                                  against=against, maturity="matched", as_of=as_of, precision=precision,
                                   **({"metric_kwargs": kwargs} if kwargs else {}))
             parts.append(compared.assign(metric=name))
         compared = pd.concat(parts, ignore_index=True)[
             ["unit_type", "unit", "metric", "comparison_numerator", "comparison_denominator",
-             "comparison_rate", "p_value", "flag", "comparison_start", "comparison_end"]]
+             "comparison_rate", "p_value", "flag", "comparison_start", "comparison_end", "follow_up_days"]]
         compared = compared.rename(columns={
             "comparison_numerator": f"{prefix}_numerator", "comparison_denominator": f"{prefix}_denominator",
             "comparison_rate": f"{prefix}_value", "p_value": f"{prefix}_p", "flag": f"{prefix}_flag",
             "comparison_start": f"{prefix}_start", "comparison_end": f"{prefix}_end"})
+        if prefix == "year":
+            compared = compared.drop(columns="follow_up_days")   # the same follow-up: one column
         headline = headline.merge(compared, on=["unit_type", "unit", "metric"], how="left", validate="many_to_one")
         _not_comparable_before_data(
             headline, prefix, df["recorded_date"].min() if first_recorded is None else first_recorded)
@@ -215,13 +222,18 @@ def _not_comparable_before_data(headline: pd.DataFrame, prefix: str, first_recor
         headline.loc[before, f"{prefix}_flag"] = FLAG_NOT_COMPARABLE
 
 
-def monthly_table(df: pd.DataFrame, period: Period, first_recorded: pd.Timestamp | None = None) -> pd.DataFrame:
+def monthly_table(df: pd.DataFrame, period: Period, first_recorded: pd.Timestamp | None = None,
+                  follow_up_days: int = d.CHARGE_FOLLOW_UP_DAYS, as_of=None) -> pd.DataFrame:
     """In-scope crimes, charges, charge rate and pending outcomes per unit (London, BCUs, boroughs) and month.
 
     Covers the :data:`TREND_MONTHS` months to the period end (or from the first
     month of data, if later; ``first_recorded`` is the data's first recorded
     date when ``df`` holds only some of the records).  Uses the cohort charge
-    rate, so the latest months are low while outcomes are pending; the charts say so.
+    rate, so the latest months are low while outcomes are pending.  The trend
+    charts use instead ``charged_within`` and ``rate_within``: crimes charged
+    within ``follow_up_days`` days of recording (:func:`vawgstats.metrics.charge_rate`
+    with ``within_days``), shown for ``complete`` months only (the month's last
+    day plus ``follow_up_days`` on or before ``as_of``).
     """
     from . import metrics
 
@@ -231,12 +243,19 @@ def monthly_table(df: pd.DataFrame, period: Period, first_recorded: pd.Timestamp
     frames = {unit_type: metrics.charge_rate(df, start=start, end=end, by=_BY[unit_type] + ("month",))
               for unit_type in UNIT_TYPES}
     table = _stack(frames).rename(columns={"denominator": "crimes", "numerator": "charged"})
+    within = _stack({unit_type: metrics.charge_rate(df, start=start, end=end, by=_BY[unit_type] + ("month",),
+                                                    within_days=follow_up_days, as_of=as_of)
+                     for unit_type in UNIT_TYPES})
+    table["charged_within"] = within["numerator"].to_numpy()
+    table["rate_within"] = within["rate"].to_numpy()
+    table["complete"] = within["complete"].to_numpy(dtype=bool)
     pending = _stack({unit_type: metrics.attrition(df, start=start, end=end, by=_BY[unit_type] + ("month",))
                       for unit_type in UNIT_TYPES})
     pending = pending[pending["measure"] == "pending"][["unit_type", "unit", "month", "numerator"]]
     table = table.merge(pending.rename(columns={"numerator": "pending"}), on=["unit_type", "unit", "month"],
                         how="left", validate="one_to_one")
-    return table[["unit_type", "unit", "month", "crimes", "charged", "rate", "ci_low", "ci_high", "pending"]]
+    return table[["unit_type", "unit", "month", "crimes", "charged", "rate", "ci_low", "ci_high", "pending",
+                  "charged_within", "rate_within", "complete"]]
 
 
 def funnel_table(df: pd.DataFrame, period: Period, window_days: int = d.REPEAT_WINDOW_DAYS) -> pd.DataFrame:
@@ -247,8 +266,7 @@ def funnel_table(df: pd.DataFrame, period: Period, window_days: int = d.REPEAT_W
     parts = []
     for level in ("bcu", "borough"):
         for name in PROPORTIONS:
-            table = metrics.funnel_limits(df, start=start, end=end, by=(level,), metric=name,
-                                          overdispersion="none")
+            table = metrics.funnel_limits(df, start=start, end=end, by=(level,), metric=name)
             parts.append(_stack({level: table}).assign(metric=name))
     return pd.concat(parts, ignore_index=True)
 
@@ -437,12 +455,13 @@ def resolve_period(df: pd.DataFrame, start: str | None, end: str | None, months:
     return latest_complete_months(last, months)
 
 
-def _prepared_directory(data_path, *, start, end, as_of, build_root, window_days, period_months):
+def _prepared_directory(data_path, *, start, end, as_of, build_root, window_days, period_months,
+                        follow_up_days=d.CHARGE_FOLLOW_UP_DAYS):
     """(data path, its SHA-256, the key, the folder) of a :func:`prepare` call."""
     data_path = Path(data_path) if data_path is not None else default_data_path()
     data_sha = sha256_file(data_path) if data_path.exists() else None
     requested = {"data_sha256": data_sha, "start": start, "end": end, "as_of": as_of,
-                 "window_days": window_days, "period_months": period_months,
+                 "window_days": window_days, "period_months": period_months, "follow_up_days": follow_up_days,
                  "version": __version__, "prepared_version": PREPARED_VERSION}
     key = _key(requested)
     return data_path, data_sha, key, Path(build_root) / "prepared" / key
@@ -450,20 +469,25 @@ def _prepared_directory(data_path, *, start, end, as_of, build_root, window_days
 
 def is_prepared(data_path: str | Path | None = None, *, start: str | None = None, end: str | None = None,
                 as_of: str | None = None, build_root: str | Path = "build",
-                window_days: int = d.REPEAT_WINDOW_DAYS, period_months: int = 12) -> bool:
+                window_days: int = d.REPEAT_WINDOW_DAYS, period_months: int = 12,
+                follow_up_days: int = d.CHARGE_FOLLOW_UP_DAYS) -> bool:
     """Whether :func:`prepare` with these arguments would find its folder made already."""
     directory = _prepared_directory(data_path, start=start, end=end, as_of=as_of, build_root=build_root,
-                                    window_days=window_days, period_months=period_months)[3]
+                                    window_days=window_days, period_months=period_months,
+                                    follow_up_days=follow_up_days)[3]
     return (directory / "manifest.json").exists()
 
 
 def prepare(data_path: str | Path | None = None, *, start: str | None = None, end: str | None = None,
             as_of: str | None = None, build_root: str | Path = "build",
-            window_days: int = d.REPEAT_WINDOW_DAYS, period_months: int = 12) -> Prepared:
+            window_days: int = d.REPEAT_WINDOW_DAYS, period_months: int = 12,
+            follow_up_days: int = d.CHARGE_FOLLOW_UP_DAYS) -> Prepared:
     """Load and validate the data once and write every metric table; return the prepared folder.
 
     ``data_path`` None means the embedded synthetic London.  ``as_of`` is the
     date the data were extracted; by default the latest date found in the data.
+    ``follow_up_days``: the fixed follow-up of the monthly charge-rate trend
+    (``charge_follow_up_days`` in ``params/defaults.yaml``).
     Skips the work when a folder for the same data, parameters and package
     version exists already.
     """
@@ -473,7 +497,7 @@ def prepare(data_path: str | Path | None = None, *, start: str | None = None, en
 
     data_path, data_sha, key, directory = _prepared_directory(
         data_path, start=start, end=end, as_of=as_of, build_root=build_root, window_days=window_days,
-        period_months=period_months)
+        period_months=period_months, follow_up_days=follow_up_days)
     if (directory / "manifest.json").exists():
         return open_prepared(directory)
     if data_path.exists() and is_counts_file(data_path):
@@ -499,10 +523,14 @@ def prepare(data_path: str | Path | None = None, *, start: str | None = None, en
     # first month look at every record.
     scope = d.in_vawg_scope(df).to_numpy(dtype=bool)
     scoped = df.loc[scope, [c for c in SCOPED_COLUMNS if c in df.columns]].reset_index(drop=True)
-    headline = headline_table(scoped, period, window_days, first_recorded=df["recorded_date"].min())
+    from .metrics import date_precision
+
+    headline = headline_table(scoped, period, window_days, first_recorded=df["recorded_date"].min(),
+                              as_of=as_of_date, precision=date_precision(df))
     tables = {
         "headline": headline,
-        "monthly": monthly_table(scoped, period, first_recorded=df["recorded_date"].min()),
+        "monthly": monthly_table(scoped, period, first_recorded=df["recorded_date"].min(),
+                                 follow_up_days=follow_up_days, as_of=as_of_date),
         "funnel": funnel_table(scoped, period, window_days),
         "offence_outcomes": offence_outcomes_table(scoped, period),
         "repeat": repeat_table(scoped, period, window_days),
@@ -522,6 +550,8 @@ def prepare(data_path: str | Path | None = None, *, start: str | None = None, en
         "last_recorded": str(df["recorded_date"].max().date()),
         **_period_fields(period),
         "as_of": as_of_date,
+        "follow_up_days": int((pd.Timestamp(as_of_date) - period.last_day).days),
+        "charge_follow_up_days": follow_up_days,
         "window_days": window_days,
         "version": __version__,
         "synthetic": is_synthetic(df),

@@ -27,7 +27,9 @@ What the generator is calibrated to (public figures, rounded):
   the victim not supporting (outcome 16) the commonest closure for domestic
   abuse; no suspect identified (18) common for non-domestic offences.  Each
   BCU has a fixed charge-rate factor and charge rates improve by about 5% a
-  year, so reports show differences and change to explain.
+  year, so reports show differences and change to explain.  The generator
+  knows this truth (:func:`truth`, :func:`true_change`), so tests can check
+  that no comparison flags a change opposite to it.
 - **Timeliness**: charges take a median of about 6 weeks for domestic
   violence and about a year for rape (CPS/Home Office timeliness data), so
   the latest months have many crimes with no outcome yet.
@@ -114,11 +116,17 @@ def _normalised(p: tuple[float, ...]) -> np.ndarray:
     return array / array.sum()
 
 
-def _day_weights(days: pd.DatetimeIndex, first_year: int) -> np.ndarray:
+#: True trends of the generator: volume grows by this factor a year (smoothly, by day) ...
+VOLUME_GROWTH = 1.03
+#: ... and the chance of a charge by this factor a year (by calendar year of recording).
+CHARGE_GROWTH = 1.05
+
+
+def _day_weights(days: pd.DatetimeIndex, first_year: int, normalise: bool = True) -> np.ndarray:
     months = days.month.to_numpy() - 1
     years = days.year.to_numpy() + days.day_of_year.to_numpy() / 366.0 - first_year
-    weights = SEASONALITY[months] * (1.03 ** years)
-    return weights / weights.sum()
+    weights = SEASONALITY[months] * (VOLUME_GROWTH ** years)
+    return weights / weights.sum() if normalise else weights
 
 
 def _bcu_factors(seed: int) -> tuple[dict[str, float], dict[str, float]]:
@@ -241,7 +249,7 @@ def _attributes(frame: pd.DataFrame, rng: np.random.Generator, seed: int, boroug
         mask = group == name
         outcome[mask] = rng.choice(np.array(_OUTCOMES), mask.sum(), p=_normalised(probabilities))
     years_in = (pd.DatetimeIndex(recorded).year - period.start.year).to_numpy()
-    factor = pd.Series(bcu).map(charge_factor).to_numpy() * (1.05 ** years_in)
+    factor = pd.Series(bcu).map(charge_factor).to_numpy() * (CHARGE_GROWTH ** years_in)
     p_charge = np.array([_OUTCOME_P[g][0] + _OUTCOME_P[g][1] for g in _OUTCOME_P])
     p_charge_by_row = pd.Series(group).map(dict(zip(_OUTCOME_P, p_charge))).to_numpy()
     is_charge = np.isin(outcome, ("1", "1A"))
@@ -299,6 +307,65 @@ def _attributes(frame: pd.DataFrame, rng: np.random.Generator, seed: int, boroug
         "outcome_date": pd.to_datetime(outcome_date),
         "source": SYNTHETIC_SOURCE,
     })
+
+
+def truth(seed: int = DEFAULT_SEED, start: str = DEFAULT_START, end: str = DEFAULT_END) -> pd.DataFrame:
+    """The generator's known truth: its volume and charge factors by BCU and calendar year.
+
+    One row per BCU and calendar year of ``start``..``end`` (the arguments of
+    :func:`generate`): ``volume_factor`` (the BCU's fixed volume factor times
+    :data:`VOLUME_GROWTH` to the years since ``start``'s year, at mid-year;
+    volume also has a fixed seasonal pattern) and ``charge_factor`` (the BCU's
+    fixed charge factor times :data:`CHARGE_GROWTH` to the years since
+    ``start``'s year).  A crime's chance of being charged is its offence
+    group's chance times ``charge_factor``; the offence mix does not change.
+    """
+    period = as_period(start, end)
+    volume, charge = _bcu_factors(seed)
+    years = range(period.start.year, period.end.year + 1)
+    return pd.DataFrame([{"bcu": code, "year": year,
+                          "volume_factor": volume[code] * VOLUME_GROWTH ** (year + 0.5 - period.start.year),
+                          "charge_factor": charge[code] * CHARGE_GROWTH ** (year - period.start.year)}
+                         for code in BCU_CODES for year in years])
+
+
+#: Measures whose true direction :func:`true_change` knows (outcome measures move with the charge factor).
+TRUE_MEASURES = ("volume", "charge_rate", "positive_outcome_rate", "sanction_detection_rate")
+
+
+def _expected(period: Period, generated: Period) -> tuple[float, float]:
+    """(expected volume, expected mean charge factor) of a period, relative, for any one BCU."""
+    days = pd.date_range(period.first_day, period.last_day, freq="D")
+    weights = _day_weights(days, generated.start.year, normalise=False)
+    charge = CHARGE_GROWTH ** (days.year.to_numpy() - generated.start.year)
+    return float(weights.sum()), float((weights * charge).sum() / weights.sum())
+
+
+def true_change(measure: str, period: Period, comparison: Period, *, start: str = DEFAULT_START,
+                end: str = DEFAULT_END, tolerance: float = 0.005) -> str:
+    """The true direction of a measure from ``comparison`` to ``period`` in the generated data.
+
+    ``"increase"``, ``"decrease"`` or ``"none"`` (a true relative change
+    within ``tolerance``).  The same for London and every BCU: the BCU factors
+    are fixed over time.  Volume follows the seasonal pattern and
+    :data:`VOLUME_GROWTH`; the charge, positive outcome and sanction detection
+    rates follow the charge factor (:data:`CHARGE_GROWTH` by calendar year;
+    more charges come from crimes that would otherwise have had no positive
+    outcome, or fewer charges become outcome 16), weighted by volume.
+    ``start``/``end``: the generated months.  Repeat victimisation and
+    attrition have no simple known truth.
+    """
+    if measure not in TRUE_MEASURES:
+        raise ValueError(f"No known truth for {measure!r}: one of {', '.join(TRUE_MEASURES)}.")
+    generated = as_period(start, end)
+    now, before = _expected(period, generated), _expected(comparison, generated)
+    index = 0 if measure == "volume" else 1
+    ratio = now[index] / before[index]
+    if ratio > 1 + tolerance:
+        return "increase"
+    if ratio < 1 - tolerance:
+        return "decrease"
+    return "none"
 
 
 def is_synthetic(frame: pd.DataFrame) -> bool:

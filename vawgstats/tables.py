@@ -94,6 +94,44 @@ def _change_text(row: pd.Series, prefix: str, percent: bool, edition: str) -> st
     return f"{flag} (from {shown}{p_text})"
 
 
+def follow_up_days(headline_table: pd.DataFrame) -> int | None:
+    """The follow-up of both compared periods, in days (None when the table has none)."""
+    if "follow_up_days" not in headline_table.columns:
+        return None
+    values = pd.to_numeric(headline_table["follow_up_days"], errors="coerce").dropna()
+    return int(values.iloc[0]) if len(values) else None
+
+
+def follow_up_note(headline_table: pd.DataFrame) -> str:
+    """ "both periods measured 14 days after their end" (or "" when unknown)."""
+    days = follow_up_days(headline_table)
+    if days is None:
+        return ""
+    return f"both periods measured {days:,} day{'' if days == 1 else 's'} after their end"
+
+
+def same_comparison(headline_table: pd.DataFrame) -> bool:
+    """Whether the previous period is the year earlier (12-month periods): one comparison, not two."""
+    if not {"previous_start", "year_start"} <= set(headline_table.columns) or headline_table.empty:
+        return False
+    previous = headline_table["previous_start"].dropna().astype(str)
+    year = headline_table["year_start"].dropna().astype(str)
+    return len(previous) > 0 and set(previous) == set(year)
+
+
+def change_heading(headline_table: pd.DataFrame, prefix: str = "previous") -> str:
+    """The title of a change column, saying once how the periods were matched.
+
+    "Change on previous period (both periods measured 14 days after their end)"; when the
+    previous period is the year earlier, "Change on a year earlier (the previous 12 months; ...)".
+    """
+    note = follow_up_note(headline_table)
+    if same_comparison(headline_table):
+        return f"Change on a year earlier (the previous 12 months{'; ' + note if note else ''})"
+    title = "Change on previous period" if prefix == "previous" else "Change on a year earlier"
+    return f"{title} ({note})" if note else title
+
+
 def _headline_cells(row: pd.Series, edition: str, metric: str, shown: Protected | None = None) -> dict[str, str]:
     shown = shown if shown is not None else Protected({}, edition)
     unit = row.get("unit", "")
@@ -162,7 +200,16 @@ def headline(headline_table: pd.DataFrame, unit: str, edition: str, also: dict[s
                      "95% interval": cells["interval"], "Counts": cells["counts"],
                      "Change on previous period": previous, "Change on a year earlier": year,
                      **also_text, "London": london_text})
-    return pd.DataFrame(rows)
+    return _comparison_columns(pd.DataFrame(rows), headline_table)
+
+
+def _comparison_columns(table: pd.DataFrame, headline_table: pd.DataFrame) -> pd.DataFrame:
+    """Title the change columns with the follow-up note; one column when previous = a year earlier."""
+    if same_comparison(headline_table) and "Change on a year earlier" in table.columns:
+        table = table.drop(columns="Change on previous period")
+        return table.rename(columns={"Change on a year earlier": change_heading(headline_table, "year")})
+    return table.rename(columns={"Change on previous period": change_heading(headline_table, "previous"),
+                                 "Change on a year earlier": change_heading(headline_table, "year")})
 
 
 def _months(row: pd.Series) -> float:
@@ -204,7 +251,7 @@ def funnel_positions(funnel_table: pd.DataFrame, unit: str, edition: str) -> pd.
         rows.append({"Measure": METRIC_LABELS[metric],
                      "This unit": RATE_NOT_SHOWN if hidden else pct(row["rate"]),
                      "London": pct(row["london_rate"]),
-                     "Position against London": row["position"]})
+                     "Position against London": position_phrase(row["position"], _overdispersed(row))})
     return pd.DataFrame(rows)
 
 
@@ -365,7 +412,7 @@ def league(headline_table: pd.DataFrame, metric: str, edition: str, linked: list
                       f"{shown.count(row['denominator'], unit, metric, 'denominator')}",
             "Change on previous period": _change_text(row, "previous", True, edition),
         })
-    return pd.DataFrame(out)
+    return _comparison_columns(pd.DataFrame(out), headline_table)
 
 
 def code_sets() -> pd.DataFrame:
@@ -440,20 +487,41 @@ def summary(headline_table: pd.DataFrame, funnel_table: pd.DataFrame, unit: str,
             sentences.append(f"The {label} is not shown because its counts are below 10 or would give one away.")
             continue
         position = funnel_table[(funnel_table["metric"] == metric) & (funnel_table["unit"] == unit)]
-        where = f"; against London it is {position_phrase(position['position'].iloc[0])}" if not position.empty else ""
+        where = (f"; against London it is "
+                 f"{position_phrase(position['position'].iloc[0], _overdispersed(position.iloc[0]))}"
+                 if not position.empty else "")
         sentences.append(
             f"The {label} was {pct(row['value'])} (95% interval {interval(row['ci_low'], row['ci_high'])}), "
             f"London {pct(london.loc[metric, 'value'])}; on the previous period: {_flag_only(row, 'previous')}"
             f"{where}.")
+    note = follow_up_note(headline_table)
+    if note:
+        sentences.append(f"In each change, {note}, so that outcomes have had the same time to be reached.")
     return " ".join(sentences) + "\n"
 
 
-def position_phrase(position: str) -> str:
-    """A funnel position in a sentence: "above the 99.8% limit", "within the limits"."""
+def position_phrase(position: str, overdispersed: bool = False) -> str:
+    """A funnel position in a sentence: "above the 99.8% limit", "within the limits".
+
+    With ``overdispersed`` (limits widened for the usual spread between areas) the words say
+    so: "above London, further from it than areas usually are (above the 99.8% limit)".
+    """
+    if overdispersed and position != "not comparable":
+        if position == "within limits":
+            return "within the usual spread of areas around London"
+        side = "above" if position.startswith("above") else "below"
+        degree = "" if "99.8%" in position else "somewhat "
+        return (f"{side} London, {degree}further from it than areas usually are "
+                f"({position.replace(side + ' ', side + ' the ', 1)})")
     for side in ("above", "below"):
         if position.startswith(side + " "):
             return position.replace(side + " ", side + " the ", 1)
     return "within the limits" if position == "within limits" else position
+
+
+def _overdispersed(row) -> bool:
+    value = row.get("overdispersed") if hasattr(row, "get") else None
+    return bool(value) if value is not None and not _missing(value) else False
 
 
 def _flag_only(row: pd.Series, prefix: str) -> str:
@@ -675,9 +743,10 @@ def targets(bcu_targets, headline_table: pd.DataFrame, unit: str, edition: str) 
                      "Numeric target": _target_text(spec.get("value"), metric),
                      "This period (95% interval)": now, "Change on previous period": change,
                      "Moving the way sought?": sought, "Note": spec.get("note") or ""})
-    return pd.DataFrame(rows, columns=["Measure", "Direction sought", "Numeric target",
-                                       "This period (95% interval)", "Change on previous period",
-                                       "Moving the way sought?", "Note"])
+    table = pd.DataFrame(rows, columns=["Measure", "Direction sought", "Numeric target",
+                                        "This period (95% interval)", "Change on previous period",
+                                        "Moving the way sought?", "Note"])
+    return _comparison_columns(table, headline_table)
 
 
 def targets_table(bcu_params, headline_table: pd.DataFrame, unit: str, edition: str, kind: str = "BCU") -> str:
@@ -751,7 +820,7 @@ def open_headline(headline_table: pd.DataFrame, unit: str, edition: str,
                for heading, other in others.items()},
             "London, a year per 1,000": f"{float(london.loc[measure, 'per_year_per_1000']):.1f}",
         })
-    return pd.DataFrame(rows)
+    return _comparison_columns(pd.DataFrame(rows), headline_table)
 
 
 def _open_rate_text(row: pd.Series, edition: str) -> str:
@@ -875,7 +944,8 @@ def open_summary(headline_table: pd.DataFrame, funnel_table: pd.DataFrame, unit:
     position = funnel_table[(funnel_table["metric"] == "offences") & (funnel_table["unit"] == unit)]
     if not position.empty:
         kind = "borough" if position["unit_type"].iloc[0] == "borough" else "BCU"
-        sentences.append(f"Against London's rate the {kind} is {position_phrase(position['position'].iloc[0])}.")
+        sentences.append(f"Against London's rate the {kind} is "
+                         f"{position_phrase(position['position'].iloc[0], _overdispersed(position.iloc[0]))}.")
     return " ".join(sentences) + "\n"
 
 
@@ -893,7 +963,7 @@ def open_league(headline_table: pd.DataFrame, measure: str, edition: str,
             "Count": count_text(row["numerator"], edition),
             "Change on previous period": _count_change_text(row, "previous", edition),
         })
-    return pd.DataFrame(out)
+    return _comparison_columns(pd.DataFrame(out), headline_table)
 
 
 def open_interval_rows(headline_table: pd.DataFrame, measure: str, names: dict[str, str]) -> pd.DataFrame:

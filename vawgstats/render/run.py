@@ -70,7 +70,7 @@ def render(*, bcus: list[str] | None = None, boroughs: list[str] | None = None,
     a comma-separated text such as ``"html,pdf"`` is accepted too).
     """
     from ..geography import borough_name
-    from ..params import load_all_params, load_borough_params
+    from ..params import load_all_params, load_borough_params, load_defaults
     from ..prepare import is_prepared, prepare
 
     started = time.perf_counter()
@@ -82,16 +82,19 @@ def render(*, bcus: list[str] | None = None, boroughs: list[str] | None = None,
     out_dir, build_root = Path(out_dir), Path(build_root)
     chosen = choose_renderer(renderer)
     load_all_params(params_dir)  # fail early, naming the file, on a bad parameter file
+    follow_up_days = load_defaults(params_dir).charge_follow_up_days
     for name in names:
         load_borough_params(name, params_dir)
     workers = max(1, min(jobs or os.cpu_count() or 1, len(codes) + len(names) + 1))
     pool = None
     if not dask_scheduler and workers > 1 and not is_prepared(data_path, start=start, end=end, as_of=as_of,
-                                                               build_root=build_root):
+                                                               build_root=build_root,
+                                                               follow_up_days=follow_up_days):
         # the tables take a while to prepare: meanwhile the workers start, and their kernels
         pool = _start_pool(workers, warm_up_in=(ensure_kernel(build_root), (build_root / "jobs").resolve()))
     try:
-        prepared = prepare(data_path, start=start, end=end, as_of=as_of, build_root=build_root)
+        prepared = prepare(data_path, start=start, end=end, as_of=as_of, build_root=build_root,
+                           follow_up_days=follow_up_days)
     except BaseException:
         if pool is not None:
             _terminate_pool(pool)
