@@ -179,12 +179,14 @@ def funnel_plot(table: pd.DataFrame, *, highlight: str | None, title: str, xlabe
 def multiples_series(monthly: pd.DataFrame, units: list[str], value: str, edition: str) -> dict[str, pd.DataFrame]:
     """Each unit's series as the edition may plot it (see :func:`vawgstats.suppression.chart_series`).
 
-    A rate (``value="rate"``) is of ``charged`` over ``crimes``; any other value is a count.
+    A rate (``value="rate"``) is of ``charged`` over ``crimes``, ``"rate_within"`` of
+    ``charged_within`` over ``crimes``; any other value is a count.
     When one panel has to be shown by quarter, all are, so that the panels share an axis.
     """
     from .suppression import chart_series
 
-    counts = {"numerator": "charged", "denominator": "crimes"} if value == "rate" else {}
+    counts = ({"numerator": "charged", "denominator": "crimes"} if value == "rate" else
+              {"numerator": "charged_within", "denominator": "crimes"} if value == "rate_within" else {})
     mine = {unit: monthly[monthly["unit"] == unit] for unit in units}
     shown = {unit: chart_series(frame, value=value, edition=edition, **counts) for unit, frame in mine.items()}
     if any(s["month"].astype(str).str.contains("Q").any() for s in shown.values()):

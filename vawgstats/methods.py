@@ -21,7 +21,7 @@ SERIES_BREAKS = (
 )
 
 
-def methods_markdown(window_days: int = d.REPEAT_WINDOW_DAYS) -> str:
+def methods_markdown(window_days: int = d.REPEAT_WINDOW_DAYS, follow_up_days: int = d.CHARGE_FOLLOW_UP_DAYS) -> str:
     """The definitions behind every number in a report, as Markdown (no headings above level 3)."""
     from .tables import code_sets
 
@@ -41,7 +41,8 @@ recorded in the period, and the numerator is those of them whose outcome, as it 
 the data were extracted, is in the code set below. Outcomes still pending therefore lower
 the rates of recent months; they are not a fall in performance. (The library also offers
 the *period method* — outcomes dated in the period over crimes recorded in it — which some
-dashboards use; it is labelled wherever it appears.)
+dashboards use; it is labelled wherever it appears.) The headline figures are these cohort
+rates as at the date of the extract.
 
 {codes}
 
@@ -62,6 +63,27 @@ period. Only counts are reported, never identifiers.
 Median and inter-quartile range of the days from recording to the charge outcome, for in-scope
 crimes recorded in the period and charged.
 
+### Comparing periods fairly: the same follow-up
+Crimes recorded in the latest period have had less time to reach an outcome than those of an
+earlier one, so comparing outcome rates "as known today" makes the latest period look worse
+even when nothing has changed. Every change in an outcome measure (charge, positive outcome
+and sanction detection rates, the shares lost to each reason, time to charge) therefore
+measures both periods at the same follow-up: if the data run to N days after the end of the
+current period, an outcome of the earlier period counts only if it was reached by N days after
+the end of *that* period. Each period keeps all its crimes as the denominator. Tables and
+sentences that show a change say so ("both periods measured 14 days after their end"). With
+police.uk data, whose dates are months, the rule is applied in months. Crime volumes and
+repeat victimisation do not depend on outcomes and are compared as they are. When the period
+is 12 months, the previous period is the same as a year earlier, and one comparison is shown.
+
+### Monthly charge-rate trend: a fixed follow-up
+The monthly charge-rate charts show the share of each month's crimes charged within
+{follow_up_days} days of recording, so that every month is measured alike. A month is shown only
+once all its crimes have had the full {follow_up_days} days (its last day plus {follow_up_days}
+days is on or before the date of the extract); the centre line, limits and signals use those
+complete months only. The number of days is set in `params/defaults.yaml`
+(`charge_follow_up_days`).
+
 ### Rates per population
 In-scope crimes per 1,000 female residents (all ages), annualised. Population: {POPULATION_SOURCE}
 The rate is shown with an exact Poisson 95% interval.
@@ -70,15 +92,30 @@ The rate is shown with an exact Poisson 95% interval.
 Every proportion has a Wilson score 95% interval. Changes between periods use a two-proportion
 z-test, or Fisher's exact test when any expected count is below 5, at the 5% level; changes in
 volume use an exact test of two Poisson counts. "No significant change" means the data cannot
-tell a change from chance, not that nothing changed. Funnel plots compare each area with the
-London rate: control limits at 95% and 99.8% around it, for the area's number of crimes.
+tell a change from chance, not that nothing changed.
+
+### Funnel plots: how far from London areas usually are
+Funnel plots compare each area's rate with London's (pooled over the areas), with 95% and
+99.8% limits for the area's number of crimes (exact binomial limits, Spiegelhalter 2005).
+Areas differ for reasons other than chance (population, deprivation, recording), and with
+thousands of crimes per area chance limits are so narrow that almost every area would fall
+outside them. So the limits allow for the usual spread between areas, as NHS England's SHMI
+does (Spiegelhalter 2005, "Handling over-dispersion of performance indicators"): each area's
+distance from London is measured on a scale where chance variation is the same for all
+(arcsine square root of the rate; square root for rates per population), the spread beyond
+chance is estimated from the areas themselves (ignoring the most extreme 10% at each end),
+and the limits are widened by it. An area outside the 99.8% limits is then further from
+London than areas usually are. When the areas spread no more than chance allows, the limits
+are the exact chance limits. The library also gives the unadjusted limits
+(`overdispersion="none"`), which answer a different question: could chance alone explain the
+difference?
 
 ### Statistical process control
 Monthly charts are XmR (individuals) charts: the centre line is the mean, and the limits are
 the mean plus or minus 2.66 times the average moving range. Points are marked as signals by
 the NHS "Making Data Count" rules: a point outside the limits; a run of 7 or more points on
 one side of the mean; 6 or more points in a row going up or down; two out of three points
-beyond two sigma on the same side.
+beyond two sigma on the same side. The charge-rate chart uses complete months only (above).
 
 ### Disclosure control
 {SUPPRESSION_STATEMENT} The restricted edition shows every count and is not for publication.
@@ -137,9 +174,12 @@ Offences (or victims) per 1,000 female residents (all ages), annualised, with an
 Changes between periods use an exact test of two Poisson counts at the 5% level. "No
 significant change" means the data cannot tell a change from chance, not that nothing changed.
 Funnel plots compare each BCU's rate with London's (pooled over the 12 BCUs), with 95% and
-99.8% limits for its female population. With counts this large the limits are narrow, and
-real differences between areas (in population, deprivation and reporting) put most BCUs
-outside them: read the plot as "how far from London", not as a verdict on performance.
+99.8% limits for its female population. With counts this large chance limits are narrow, and
+real differences between areas (in population, deprivation and reporting) would put most BCUs
+outside them; so the limits allow for the usual spread between areas (Spiegelhalter's
+over-dispersion adjustment on the square-root scale of the rate, as in the restricted
+reports' methods). A BCU outside the 99.8% limits is further from London than areas usually
+are.
 
 ### Statistical process control
 Monthly charts are XmR (individuals) charts: the centre line is the mean, and the limits are

@@ -500,6 +500,17 @@ def summary(headline_table: pd.DataFrame, funnel_table: pd.DataFrame, unit: str,
     return " ".join(sentences) + "\n"
 
 
+def funnel_note(rows: pd.DataFrame) -> str:
+    """What a funnel plot's limits mean, for its caption: widened for the usual spread between areas or not."""
+    if "overdispersed" in rows.columns and rows["overdispersed"].fillna(False).astype(bool).any():
+        return ("The limits allow for the usual spread between areas (real differences in population, "
+                "deprivation and recording, not only chance), estimated from the areas themselves "
+                "(Spiegelhalter's over-dispersion adjustment): an area outside the 99.8% limits is further "
+                "from London than areas usually are. Methods explains the unadjusted limits.")
+    return ("The areas spread no more than chance allows, so the limits are the exact binomial ones: an area "
+            "outside the 99.8% limits differs from London by more than chance would explain.")
+
+
 def position_phrase(position: str, overdispersed: bool = False) -> str:
     """A funnel position in a sentence: "above the 99.8% limit", "within the limits".
 
@@ -552,6 +563,30 @@ PENDING_NOTE = (
     "Charge rates use the cohort method: recent months are low partly because many of their "
     "investigations have not finished yet (shaded where more than a quarter are still pending)."
 )
+
+
+def trend_months(monthly_table: pd.DataFrame) -> pd.DataFrame:
+    """The months the charge-rate trend plots: complete months only (every crime followed up for
+    the full fixed follow-up; see :func:`vawgstats.prepare.monthly_table`)."""
+    if "complete" not in monthly_table.columns:
+        return monthly_table
+    return monthly_table[monthly_table["complete"].astype(bool)]
+
+
+def trend_note(manifest: dict, monthly_table: pd.DataFrame | None = None) -> str:
+    """What the monthly charge-rate trend shows, and why the latest months are left out."""
+    days = manifest.get("charge_follow_up_days", d.CHARGE_FOLLOW_UP_DAYS)
+    left_out = ""
+    if monthly_table is not None and "complete" in monthly_table.columns:
+        late = sorted(monthly_table.loc[~monthly_table["complete"].astype(bool), "month"].astype(str).unique())
+        if late:
+            first = pd.Period(late[0]).strftime("%B %Y")
+            left_out = (f" Months from {first} are not shown: their crimes have not yet had {days} days "
+                        "to reach a charge.")
+    return (f"The trend shows the share of crimes charged within {days} days of recording, by month recorded, "
+            f"so that every month is measured alike; the mean, limits and signals use complete months only."
+            f"{left_out} The headline charge rate (Home Office cohort method, outcomes as at "
+            f"{manifest.get('as_of', 'the extract')}) counts every charge so far.")
 
 
 def pending_from(quality_table: pd.DataFrame, monthly_table: pd.DataFrame, unit: str) -> str | None:
@@ -653,7 +688,7 @@ def multiples_alt_text(monthly_table: pd.DataFrame, names: dict[str, str], value
 
     units = sorted(monthly_table["unit"].astype(str).unique())
     shown = multiples_series(monthly_table, units, value, edition)
-    percent = value == "rate"
+    percent = value in ("rate", "rate_within")
     parts = []
     for unit in units:
         series, quarterly = shown[unit], shown[unit]["month"].astype(str).str.contains("Q").any()
@@ -858,7 +893,7 @@ def open_funnel_positions(funnel_table: pd.DataFrame, unit: str, edition: str, k
         rows.append({"Measure": f"{label}, per 1,000 women and girls",
                      f"This {kind}": RATE_NOT_SHOWN if hidden else f"{row['rate'] * 1000:.1f}",
                      "London (12 BCUs)": f"{row['london_rate'] * 1000:.1f}",
-                     "Position against London": row["position"]})
+                     "Position against London": position_phrase(row["position"], _overdispersed(row))})
     return pd.DataFrame(rows)
 
 
