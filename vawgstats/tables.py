@@ -614,8 +614,8 @@ def xmr_alt_text(series: pd.DataFrame, signals: pd.DataFrame, what: str, name: s
     :func:`vawgstats.suppression.chart_series`: withheld months are missing and never
     described); its note, if any, ends the text.
     """
-    column = "rate" if percent else "crimes"
-    values = series[column].astype(float)
+    # the values the chart plotted (the signals table carries them), whichever column they came from
+    values = (signals["value"] if "value" in signals.columns else series["rate" if percent else "crimes"]).astype(float)
     quarterly = series["month"].astype(str).str.contains("Q").any()
     every = "Quarterly" if quarterly else "Monthly"
     note = series.attrs.get("note", "")
