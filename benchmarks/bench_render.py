@@ -1,9 +1,10 @@
-"""Benchmark of rendering all 13 reports (a script, not a test).
+"""Benchmark of rendering all 13 reports, or all 45 with the boroughs (a script, not a test).
 
 Usage::
 
     python benchmarks/bench_render.py               # 5 years of synthetic London, ~1M records
     python benchmarks/bench_render.py --scale 0.1   # a quick run on a tenth of the records
+    python benchmarks/bench_render.py --boroughs    # 45 reports: 12 BCUs, 32 boroughs, the overview
 
 On the same data, one raw CSV of five years of synthetic London
 (``vawgstats.synthetic.generate(scale=...)``, made once and cached under
@@ -16,6 +17,14 @@ overview as HTML with nbconvert, in this order:
     the number of cores), converting in-process;
 (b) ``unchanged``: the same call again with nothing changed (every report is
     skipped);
+(b2) ``params_changed``: one BCU's parameter file changed (an aim reworded, in a
+    copy of the parameters folder used by every run): only that BCU's report, the
+    reports of its boroughs (which take its aims) and the index are made again;
+(p) ``prepare``: load and validate the CSV and compute every table, in a fresh
+    process into a fresh build folder (imports of pandas and pyarrow not counted,
+    those of scipy and statsmodels, made on first use, counted); then
+    ``prepare_again``: the same data for another period, which reads the
+    validated Parquet copy of the records kept in the build folder;
 (c) ``naive``: the usual recipe, a sequential papermill loop over the 13
     notebooks, each reading the raw CSV itself (``prepared_dir=""``,
     ``data_path=<the CSV>``, and an empty ``VAWGSTATS_CACHE`` per notebook so
@@ -26,7 +35,8 @@ overview as HTML with nbconvert, in this order:
 imports count, as they do for (c).  Every time is wall-clock seconds.  It prints
 plain lines::
 
-    bench_render records=1008119 reports=13 cold_seconds=.. unchanged_seconds=.. naive_seconds=.. \
+    bench_render records=1008119 reports=45 prepare_seconds=.. prepare_again_seconds=.. cold_seconds=.. \
+unchanged_seconds=.. params_changed_seconds=.. params_changed_reports=3 naive_seconds=.. \
 ratio_naive_over_cold=.. cpus=2
 
 and, before it, one ``#`` line per phase and per naive report.
@@ -51,13 +61,31 @@ REPO = Path(__file__).resolve().parent.parent
 #: One run of our pipeline, in a fresh Python process: prints the summary and a JSON line.
 OURS = """
 import json, sys, time
+from vawgstats.geography import BOROUGHS
 from vawgstats.render import render
 started = time.perf_counter()
-summary = render(bcus=None, data_path=sys.argv[1], out_dir=sys.argv[2], build_root=sys.argv[3],
-                 renderer="nbconvert", jobs=int(sys.argv[4]) or None, progress=False)
+summary = render(bcus=None, boroughs=list(BOROUGHS) if sys.argv[5] == "1" else [], data_path=sys.argv[1],
+                 out_dir=sys.argv[2], build_root=sys.argv[3], renderer="nbconvert", jobs=int(sys.argv[4]) or None,
+                 params_dir=sys.argv[6], progress=False)
 print(summary.text(), file=sys.stderr)
 print(json.dumps({"seconds": time.perf_counter() - started,
-                  "statuses": [r.status for r in summary.results]}))
+                  "statuses": [r.status for r in summary.results],
+                  "written": [r.name for r in summary.results if r.status == "written"]}))
+"""
+
+#: The prepare step alone, in a fresh process: load + validate + every table (and, again, another period).
+PREPARE = """
+import json, sys, time
+import pandas, pyarrow.csv  # the interpreter's usual imports, not the prepare step's
+from vawgstats.prepare import prepare
+started = time.perf_counter()
+first = prepare(sys.argv[1], build_root=sys.argv[2])
+seconds = time.perf_counter() - started
+start = str(first.period.start - 1)
+end = str(first.period.end - 1)
+started = time.perf_counter()
+prepare(sys.argv[1], start=start, end=end, build_root=sys.argv[2])
+print(json.dumps({"seconds": seconds, "again": time.perf_counter() - started}))
 """
 
 
@@ -77,20 +105,44 @@ def make_data(scale: float, cache: Path) -> Path:
     return path
 
 
-def run_ours(data: Path, out: Path, build: Path, jobs: int) -> tuple[float, list[str]]:
-    """Wall time of one ``render`` in a fresh process, and each report's status."""
+def run_ours(data: Path, out: Path, build: Path, jobs: int, boroughs: bool, params: Path) -> tuple[float, dict]:
+    """Wall time of one ``render`` in a fresh process, and what it did (statuses, reports written)."""
     started = time.perf_counter()
-    completed = subprocess.run([sys.executable, "-c", OURS, str(data), str(out), str(build), str(jobs)],
+    completed = subprocess.run([sys.executable, "-c", OURS, str(data), str(out), str(build), str(jobs),
+                                "1" if boroughs else "0", str(params)],
                                capture_output=True, text=True, check=False, cwd=REPO)
     seconds = time.perf_counter() - started
     if completed.returncode != 0:
         sys.exit(f"render failed:\n{completed.stderr[-3000:]}")
     for line in completed.stderr.strip().splitlines():
         print(f"#   {line}")
-    return seconds, json.loads(completed.stdout.strip().splitlines()[-1])["statuses"]
+    return seconds, json.loads(completed.stdout.strip().splitlines()[-1])
 
 
-def run_naive(data: Path, work: Path) -> tuple[float, dict[str, float]]:
+def run_prepare(data: Path, build: Path) -> tuple[float, float]:
+    """Seconds of the prepare step in a fresh process and fresh build folder, then of another period."""
+    completed = subprocess.run([sys.executable, "-c", PREPARE, str(data), str(build)],
+                               capture_output=True, text=True, check=False, cwd=REPO)
+    if completed.returncode != 0:
+        sys.exit(f"prepare failed:\n{completed.stderr[-3000:]}")
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    return result["seconds"], result["again"]
+
+
+def change_one_bcu(params: Path, code: str = "NA") -> list[str]:
+    """Reword one aim in ``code``'s parameter file; the reports that must be made again."""
+    from vawgstats.geography import BCU_BY_CODE
+    from vawgstats.units import report_stem
+
+    path = params / f"{code}.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("aims:\n  - \"", "aims:\n  - \"(reworded) ", 1), encoding="utf-8")
+    inheriting = [b for b in BCU_BY_CODE[code].boroughs
+                  if not (params / "boroughs" / f"{report_stem('borough', b).removeprefix('borough-')}.yaml").exists()]
+    return [f"bcu-{code}"] + [report_stem("borough", b) for b in inheriting]
+
+
+def run_naive(data: Path, work: Path, boroughs: bool) -> tuple[float, dict[str, float]]:
     """The papermill loop, each notebook preparing from the raw CSV, then nbconvert per report."""
     import papermill
 
@@ -102,18 +154,23 @@ def run_naive(data: Path, work: Path) -> tuple[float, dict[str, float]]:
     os.environ.setdefault("MPLBACKEND", "Agg")
     jupyter = Path(sys.executable).with_name("jupyter")
     command = [str(jupyter)] if jupyter.exists() else [sys.executable, "-m", "jupyter"]
-    reports = [("bcu_report", code) for code in BCU_CODES] + [("london_overview", "London")]
+    from vawgstats.geography import BOROUGHS
+    from vawgstats.units import report_stem
+
+    reports = ([("bcu_report", {"bcu": code}, f"bcu-{code}") for code in BCU_CODES]
+               + ([("bcu_report", {"unit_type": "borough", "unit": b}, report_stem("borough", b)) for b in BOROUGHS]
+                  if boroughs else [])
+               + [("london_overview", {"bcu": "London"}, "london")])
     each: dict[str, float] = {}
     started = time.perf_counter()
     try:
-        for notebook, unit in reports:
-            name = f"bcu-{unit}" if unit != "London" else "london"
+        for notebook, unit, name in reports:
             report_started = time.perf_counter()
             os.environ["VAWGSTATS_CACHE"] = tempfile.mkdtemp(prefix=f"cache-{name}-", dir=work)
             executed = work / f"{name}.ipynb"
             papermill.execute_notebook(
                 str(REPO / "notebooks" / f"{notebook}.ipynb"), str(executed), kernel_name=KERNEL_NAME,
-                parameters={"bcu": unit, "data_path": str(data), "prepared_dir": ""},
+                parameters={**unit, "data_path": str(data), "prepared_dir": ""},
                 progress_bar=False, cwd=str(work))
             subprocess.run(command + ["nbconvert", "--to", "html", "--no-input", str(executed)],
                            check=True, capture_output=True, cwd=work)
@@ -133,28 +190,43 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("-j", "--jobs", type=int, default=0, help="our workers (default: the number of cores)")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "vawgstats-bench")
     parser.add_argument("--skip-naive", action="store_true", help="time only our pipeline")
+    parser.add_argument("--boroughs", action="store_true",
+                        help="45 reports: the 12 BCUs, the 32 boroughs and the overview (default: 13)")
     args = parser.parse_args(argv)
+
+    from vawgstats.params import default_params_dir
 
     data = make_data(args.scale, args.cache)
     records = sum(1 for _ in open(data, "rb")) - 1
     work = Path(tempfile.mkdtemp(prefix="bench-render-"))
+    reports = len(BCU_CODES) + 1 + (32 if args.boroughs else 0)
+    params = Path(shutil.copytree(default_params_dir(), work / "params"))
     try:
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
         print(f"# data {data} ({records} records); work folder {work}; load average {load:.2f}", flush=True)
-        cold, statuses = run_ours(data, work / "out", work / "build", args.jobs)
-        if statuses.count("written") != len(BCU_CODES) + 1:
-            sys.exit(f"cold run did not write every report: {statuses}")
+        prepared, again = run_prepare(data, work / "prepare-build")
+        print(f"# prepare {prepared:.2f} s; another period (validated records reused) {again:.2f} s", flush=True)
+        cold, done = run_ours(data, work / "out", work / "build", args.jobs, args.boroughs, params)
+        if done["statuses"].count("written") != reports:
+            sys.exit(f"cold run did not write every report: {done['statuses']}")
         print(f"# cold {cold:.1f} s", flush=True)
-        unchanged, statuses = run_ours(data, work / "out", work / "build", args.jobs)
-        if statuses.count("skipped") != len(BCU_CODES) + 1:
-            sys.exit(f"unchanged run did not skip every report: {statuses}")
+        unchanged, done = run_ours(data, work / "out", work / "build", args.jobs, args.boroughs, params)
+        if done["statuses"].count("skipped") != reports:
+            sys.exit(f"unchanged run did not skip every report: {done['statuses']}")
         print(f"# unchanged {unchanged:.2f} s", flush=True)
-        line = (f"bench_render records={records} reports={len(BCU_CODES) + 1} cold_seconds={cold:.1f} "
-                f"unchanged_seconds={unchanged:.2f}")
+        expected = change_one_bcu(params)
+        expected = [name for name in expected if args.boroughs or name.startswith("bcu-")]
+        changed, done = run_ours(data, work / "out", work / "build", args.jobs, args.boroughs, params)
+        if sorted(done["written"]) != sorted(expected):
+            sys.exit(f"after changing one BCU's parameters, expected {expected} written, not {done['written']}")
+        print(f"# params_changed {changed:.2f} s ({', '.join(done['written'])} and the index)", flush=True)
+        line = (f"bench_render records={records} reports={reports} prepare_seconds={prepared:.2f} "
+                f"prepare_again_seconds={again:.2f} cold_seconds={cold:.1f} unchanged_seconds={unchanged:.2f} "
+                f"params_changed_seconds={changed:.2f} params_changed_reports={len(done['written'])}")
         if not args.skip_naive:
             naive_dir = work / "naive"
             naive_dir.mkdir()
-            naive, _ = run_naive(data, naive_dir)
+            naive, _ = run_naive(data, naive_dir, args.boroughs)
             line += f" naive_seconds={naive:.1f} ratio_naive_over_cold={naive / cold:.1f}"
         print(line + f" cpus={os.cpu_count()}", flush=True)
     finally:

@@ -146,3 +146,34 @@ def test_records_whose_lsoa_lies_in_another_borough_are_counted_not_rejected(mak
     assert quality.loc["London", "lsoa_other_borough"] == 2
     shown = tables.quality(quality.reset_index(), ["Sutton"], "restricted")
     assert shown[tables.QUALITY_LSOA_OTHER_BOROUGH].tolist() == ["2"]
+
+
+def test_validated_records_are_kept_and_reused_for_another_period(one_year, tmp_path, monkeypatch):
+    from vawgstats import schema
+
+    data = tmp_path / "records.csv"
+    write_records(one_year, data)
+    build = tmp_path / "build"
+    first = prepare(data, start="2025-07", end="2025-12", build_root=build, as_of="2026-01-15")
+    copies = list((build / "records").glob("*.parquet"))
+    assert len(copies) == 1 and not list((build / "records").glob("*.part"))
+    pd.testing.assert_frame_equal(pd.read_parquet(copies[0]), schema.load(data, as_of="2026-01-15"))
+
+    # another period: the copy is read, the CSV is not parsed again, and the tables are the same
+    def no_parsing(*args, **kwargs):
+        raise AssertionError("the records were parsed again")
+
+    monkeypatch.setattr(schema, "load", no_parsing)
+    again = prepare(data, start="2025-10", end="2025-12", build_root=build, as_of="2026-01-15")
+    fresh_build = tmp_path / "fresh"
+    monkeypatch.undo()
+    fresh = prepare(data, start="2025-10", end="2025-12", build_root=fresh_build, as_of="2026-01-15")
+    for name in ("headline", "monthly", "quality", "places"):
+        pd.testing.assert_frame_equal(again.table(name), fresh.table(name))
+    assert first.key != again.key
+
+    # other data (or another as-of date) never get that copy
+    write_records(one_year.iloc[:-5], data)
+    other = prepare(data, start="2025-10", end="2025-12", build_root=build, as_of="2026-01-15")
+    assert other.manifest["rows"] == len(one_year) - 5
+    assert len(list((build / "records").glob("*.parquet"))) == 2

@@ -492,7 +492,6 @@ def prepare(data_path: str | Path | None = None, *, start: str | None = None, en
     version exists already.
     """
     from .counts import is_counts_file
-    from .schema import load
     from .synthetic import is_synthetic
 
     data_path, data_sha, key, directory = _prepared_directory(
@@ -507,7 +506,8 @@ def prepare(data_path: str | Path | None = None, *, start: str | None = None, en
         _write_atomically(directory, tables, manifest)
         return open_prepared(directory)
 
-    df = load(data_path, as_of=as_of)
+    warm_up = _import_in_background()  # scipy/statsmodels load while the CSV is read
+    df, keeping = _validated_records(data_path, data_sha, as_of, Path(build_root))
     period = resolve_period(df, start, end, period_months)
     latest = max(df["recorded_date"].max(), df["outcome_date"].max())
     as_of_date = str(pd.Timestamp(as_of).date()) if as_of else str(latest.date())
@@ -563,7 +563,84 @@ def prepare(data_path: str | Path | None = None, *, start: str | None = None, en
         "boroughs": list(BOROUGHS),
     }
     _write_atomically(directory, tables, manifest)
+    for thread in (keeping, warm_up):
+        if thread is not None:
+            thread.join()
     return open_prepared(directory)
+
+
+def _import_in_background():
+    """Import the statistics libraries the tables need in a thread, while the records are read.
+
+    The CSV reader and the Parquet reader release the GIL, so on two cores the
+    imports (a second or more) cost little of the prepare step's wall time.
+    """
+    import threading
+
+    def imports() -> None:
+        try:
+            import scipy.stats  # noqa: F401
+            import statsmodels.stats.proportion  # noqa: F401
+        except Exception:  # the functions that need them will import (and report) them
+            pass
+
+    thread = threading.Thread(target=imports, name="vawgstats-imports", daemon=True)
+    thread.start()
+    return thread
+
+
+#: Bump when the validated records' layout changes (the canonical columns and dtypes).
+RECORDS_VERSION = "1"
+
+
+def _validated_records(data_path: Path, data_sha: str | None, as_of: str | None, build_root: Path):
+    """The validated records of ``data_path`` and the thread writing their Parquet copy (or None).
+
+    The build folder keeps a content-addressed Parquet copy of each file's validated
+    records (``build/records/<key>.parquet``, key = the file's SHA-256, the as-of
+    date and the package version): a later prepare of the same data for another
+    period or window reads that copy instead of parsing and validating the file
+    again.  The copy is record-level and restricted, like the rest of ``build/``.
+    """
+    import threading
+
+    from .schema import load
+
+    if data_sha is None:
+        return load(data_path, as_of=as_of), None
+    checked_as_of = str((pd.Timestamp(as_of) if as_of else pd.Timestamp.today()).date())
+    key = _key({"data_sha256": data_sha, "as_of": checked_as_of, "version": __version__,
+                "records_version": RECORDS_VERSION})
+    copy = build_root / "records" / f"{key}.parquet"
+    if copy.exists():
+        try:
+            return pd.read_parquet(copy), None
+        except Exception:  # an unreadable copy (e.g. a full disk when written): load the file again
+            copy.unlink(missing_ok=True)
+    df = load(data_path, as_of=as_of)
+
+    def keep() -> None:
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        _write_build_readme(build_root)
+        temporary = copy.with_name(f".{copy.name}.{os.getpid()}.{threading.get_ident()}.part")
+        try:
+            df.to_parquet(temporary, index=False)
+            os.replace(temporary, copy)
+        except OSError:
+            pass  # only a copy: the next prepare loads the file again
+        finally:
+            temporary.unlink(missing_ok=True)
+
+    thread = threading.Thread(target=keep, name="vawgstats-records-copy", daemon=True)
+    thread.start()
+    return df, thread
+
+
+def _write_build_readme(build_root: Path) -> None:
+    build_root.mkdir(parents=True, exist_ok=True)
+    readme = build_root / "README.md"
+    if not readme.exists():
+        readme.write_text(BUILD_README, encoding="utf-8")
 
 
 def _period_fields(period: Period) -> dict[str, str]:
@@ -611,9 +688,7 @@ def _counts_tables(data_path: Path, *, start, end, as_of, period_months: int) ->
 
 def _write_atomically(directory: Path, tables: dict[str, pd.DataFrame], manifest: dict) -> None:
     directory.parent.mkdir(parents=True, exist_ok=True)
-    readme = directory.parent.parent / "README.md"
-    if not readme.exists():
-        readme.write_text(BUILD_README, encoding="utf-8")
+    _write_build_readme(directory.parent.parent)
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
     try:
         for name, table in tables.items():
