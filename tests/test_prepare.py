@@ -32,6 +32,28 @@ def test_comparisons_before_the_data_are_not_comparable(one_year):
         assert row["previous_numerator"] == expected.loc[code, "comparison_numerator"]
 
 
+def test_headline_changes_are_maturity_matched(one_year):
+    """Outcome measures' earlier figures count only outcomes reached by the same follow-up."""
+    period = as_period("2025-07", "2025-09")
+    table = headline_table(one_year, period, as_of="2025-10-20").set_index(["unit", "metric"])
+    assert (table["follow_up_days"].dropna() == 20).all()
+    cutoff = pd.Timestamp("2025-06-30") + pd.Timedelta(days=20)          # previous period: April-June
+    charge = metrics.charge_rate(one_year, start="2025-04", end="2025-06", by=("bcu",), outcomes_by=cutoff)
+    timing = metrics.time_to_charge(one_year, start="2025-04", end="2025-06", by=("bcu",), outcomes_by=cutoff)
+    for code in ("NA", "SW"):
+        found = table.loc[(code, "charge_rate")]
+        expected = charge[charge["bcu"] == code].iloc[0]
+        assert (found["previous_numerator"], found["previous_denominator"]) == \
+            (expected["numerator"], expected["denominator"])
+        days = table.loc[(code, "median_days_to_charge")]
+        expected = timing[timing["bcu"] == code].iloc[0]
+        assert days["previous_value"] == expected["median_days"] and days["previous_flag"] == "not tested"
+        assert days["previous_numerator"] == expected["charged"]
+    # As recorded, the earlier period would have more charges (some reached after the cut-off).
+    naive = metrics.charge_rate(one_year, start="2025-04", end="2025-06", by=())["numerator"].iloc[0]
+    assert table.loc[("London", "charge_rate"), "previous_numerator"] < naive
+
+
 def test_prepare_writes_a_keyed_folder_once(one_year, tmp_path):
     data = tmp_path / "records.csv"
     write_records(one_year, data)

@@ -146,6 +146,22 @@ def test_one_change_column_when_the_previous_period_is_the_year_earlier(syntheti
     assert summary.count("both periods measured 14 days after their end") == 1
 
 
+def test_league_tables_agree_with_each_bcus_headline(synthetic_small):
+    """The overview's league tables repeat each BCU report's figures and verdicts."""
+    from vawgstats.geography import BCU_CODES
+
+    table = headline_table(synthetic_small, as_period("2025-04", "2026-03"), as_of="2026-04-14")
+    column = tables.change_heading(table)
+    for metric in ("charge_rate", "positive_outcome_rate"):
+        league = tables.league(table, metric, "public", linked=[]).set_index("BCU")
+        label = tables.METRIC_LABELS[metric]
+        for code in BCU_CODES:
+            shown = tables.headline(table, code, "public").set_index("Measure").loc[label]
+            row = league.loc[[i for i in league.index if f"({code})" in i][0]]
+            assert row[label] == shown["Value"] and row[column] == shown[column]
+            assert "significant decrease" not in row[column]    # the true charge rates rise
+
+
 def test_repeat_note_says_why_repeat_victimisation_is_missing():
     table = pd.DataFrame({"unit": ["NA", "EA"], "victims": ["all", "all"], "denominator": [0, 40],
                           "crimes_without_victim_id": [25, 3]})

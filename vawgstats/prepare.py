@@ -191,6 +191,7 @@ def headline_table(df: pd.DataFrame, period: Period, window_days: int = d.REPEAT
                                   against=against, maturity="matched", as_of=as_of, precision=precision,
                                   **({"metric_kwargs": kwargs} if kwargs else {}))
             parts.append(compared.assign(metric=name))
+        parts.append(_timing_before(df, period, against, as_of, precision, parts[-1]))
         compared = pd.concat(parts, ignore_index=True)[
             ["unit_type", "unit", "metric", "comparison_numerator", "comparison_denominator",
              "comparison_rate", "p_value", "flag", "comparison_start", "comparison_end", "follow_up_days"]]
@@ -204,6 +205,25 @@ def headline_table(df: pd.DataFrame, period: Period, window_days: int = d.REPEAT
         _not_comparable_before_data(
             headline, prefix, df["recorded_date"].min() if first_recorded is None else first_recorded)
     return headline
+
+
+def _timing_before(df: pd.DataFrame, period: Period, against: str, as_of, precision: str | None,
+                   like: pd.DataFrame) -> pd.DataFrame:
+    """Median days to charge in the comparison period, maturity-matched: only charges reached by the
+    comparison period's last day plus the current period's follow-up count (no test: ``flag``
+    "not tested")."""
+    from . import metrics
+    from .comparisons import follow_up_cutoff
+
+    comparison = period.previous() if against == "previous" else period.year_earlier()
+    as_of = metrics.latest_date(df) if as_of is None else pd.Timestamp(as_of)
+    cutoff = follow_up_cutoff(period, comparison, as_of, precision or metrics.date_precision(df))
+    timing = _each_unit(metrics.time_to_charge, df, start=str(comparison.start), end=str(comparison.end),
+                        outcomes_by=cutoff)
+    return timing.assign(metric="median_days_to_charge", comparison_numerator=timing["charged"],
+                         comparison_denominator=float("nan"), comparison_rate=timing["median_days"],
+                         p_value=float("nan"), flag="not tested", comparison_start=str(comparison.start),
+                         comparison_end=str(comparison.end), follow_up_days=like["follow_up_days"].iloc[0])
 
 
 def _not_comparable_before_data(headline: pd.DataFrame, prefix: str, first_recorded: pd.Timestamp) -> None:

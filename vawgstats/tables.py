@@ -94,6 +94,16 @@ def _change_text(row: pd.Series, prefix: str, percent: bool, edition: str) -> st
     return f"{flag} (from {shown}{p_text})"
 
 
+def _days_change_text(row: pd.Series, prefix: str, edition: str) -> str:
+    """Median days to charge in the comparison period (maturity-matched; no test), e.g. "from 41 days"."""
+    value, charged = row.get(f"{prefix}_value"), row.get(f"{prefix}_numerator")
+    if _missing(value) or _missing(charged):
+        return "not comparable"
+    if rate_hidden(charged, charged, edition):
+        return "earlier figure not shown (<10 charges)"
+    return f"from {float(value):.0f} days (not tested)"
+
+
 def follow_up_days(headline_table: pd.DataFrame) -> int | None:
     """The follow-up of both compared periods, in days (None when the table has none)."""
     if "follow_up_days" not in headline_table.columns:
@@ -192,7 +202,7 @@ def headline(headline_table: pd.DataFrame, unit: str, edition: str, also: dict[s
             also_text = {h: _headline_cells(o.loc[source], edition, metric, shown)["value"] for h, o in others.items()}
             percent = metric != "volume" and metric != "median_days_to_charge"
             if metric == "median_days_to_charge":
-                previous = year = "–"
+                previous, year = _days_change_text(row, "previous", edition), _days_change_text(row, "year", edition)
             else:
                 previous = _change_text(row, "previous", percent, edition)
                 year = _change_text(row, "year", percent, edition)
