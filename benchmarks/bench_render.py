@@ -12,7 +12,8 @@ On the same data, one raw CSV of five years of synthetic London
 overview as HTML with nbconvert, in this order:
 
 (a) ``cold``: our pipeline, ``vawgstats.render.render(bcus=None,
-    renderer="nbconvert")`` into a fresh build and output folder: prepare the
+    renderer="nbconvert", formats="html")`` (HTML only, as the naive recipe
+    makes) into a fresh build and output folder: prepare the
     tables once, then render the reports in ``-j`` worker processes (default:
     the number of cores), converting in-process;
 (b) ``unchanged``: the same call again with nothing changed (every report is
@@ -66,7 +67,7 @@ from vawgstats.render import render
 started = time.perf_counter()
 summary = render(bcus=None, boroughs=list(BOROUGHS) if sys.argv[5] == "1" else [], data_path=sys.argv[1],
                  out_dir=sys.argv[2], build_root=sys.argv[3], renderer="nbconvert", jobs=int(sys.argv[4]) or None,
-                 params_dir=sys.argv[6], progress=False)
+                 params_dir=sys.argv[6], progress=False, formats="html")
 print(summary.text(), file=sys.stderr)
 print(json.dumps({"seconds": time.perf_counter() - started,
                   "statuses": [r.status for r in summary.results],

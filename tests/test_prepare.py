@@ -199,3 +199,24 @@ def test_validated_records_are_kept_and_reused_for_another_period(one_year, tmp_
     other = prepare(data, start="2025-10", end="2025-12", build_root=build, as_of="2026-01-15")
     assert other.manifest["rows"] == len(one_year) - 5
     assert len(list((build / "records").glob("*.parquet"))) == 2
+
+
+def test_records_older_than_any_table_reads_change_no_table():
+    """prepare leaves out records older than earliest_needed: the tables are the same with them."""
+    from vawgstats.prepare import (earliest_needed, funnel_table, headline_table, monthly_table,
+                                   offence_outcomes_table, repeat_table, top_places)
+
+    synthetic_small = parse_records(synthetic.generate(seed=5, start="2021-04", end="2026-03", scale=0.01),
+                                    "synthetic", as_of="2026-04-14")
+    period = as_period("2025-10", "2026-03")
+    cut = earliest_needed(period, 365)
+    assert cut < pd.Timestamp("2024-10-01") - pd.Timedelta(days=365)
+    recent = synthetic_small[synthetic_small["recorded_date"] >= cut]
+    assert 0 < len(recent) < len(synthetic_small)
+    first = synthetic_small["recorded_date"].min()
+    for make in (lambda df: headline_table(df, period, 365, first_recorded=first, as_of="2026-04-14"),
+                 lambda df: monthly_table(df, period, first_recorded=first, as_of="2026-04-14"),
+                 lambda df: funnel_table(df, period, 365), lambda df: offence_outcomes_table(df, period),
+                 lambda df: repeat_table(df, period, 365),
+                 lambda df: top_places(df, start="2025-10", end="2026-03")):
+        pd.testing.assert_frame_equal(make(recent.reset_index(drop=True)), make(synthetic_small))
