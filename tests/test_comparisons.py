@@ -327,6 +327,7 @@ def test_overdispersed_proportion_limits_follow_the_recipe():
             assert found[name].iloc[i] == pytest.approx(value, rel=1e-6), (i, name)
     plain = stats.funnel_limits(n, theta, numerator=k, overdispersion="none")
     assert (plain["tau2"] == 0).all() and not plain["overdispersed"].any()
+    assert plain["phi"].iloc[0] == pytest.approx(phi, rel=1e-9)                 # still reported
     assert (plain["upper_998"] < found["upper_998"]).all()
 
 

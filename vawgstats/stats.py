@@ -306,7 +306,9 @@ def funnel_limits(denominator, target_rate, numerator=None, *, overdispersion: s
     ``[0, pi/2]`` (proportions) or below at 0 (rates) and back-transformed
     (``sin(x)^2``, or ``x^2``).  With ``tau2`` = 0, ``overdispersion="none"`` or
     no numerators, the exact binomial limits above.  ``tau2`` may be given
-    directly (e.g. to draw the funnel's curves on a grid of denominators).
+    directly (e.g. to draw the funnel's curves on a grid of denominators).  ``phi`` is
+    reported whenever numerators are given, also with ``overdispersion="none"`` (then
+    ``tau2`` is 0 and the limits are the exact binomial ones).
     ``kind="rate"``: the target and rates are per head of population (the
     denominator), with the square-root transform.
 
@@ -329,9 +331,10 @@ def funnel_limits(denominator, target_rate, numerator=None, *, overdispersion: s
     phi = float("nan")
     if tau2 is None:
         tau2 = 0.0
-        if overdispersion == "auto" and numerator is not None:
+        if numerator is not None:   # phi is reported either way; tau2 widens the limits only with "auto"
             estimate = estimate_overdispersion(numerator, n, target, kind)
-            phi, tau2 = estimate["phi"], estimate["tau2"]
+            phi = estimate["phi"]
+            tau2 = estimate["tau2"] if overdispersion == "auto" else 0.0
     elif overdispersion == "none":
         tau2 = 0.0
     limits = np.full((len(FUNNEL_PROBABILITIES), len(n)), np.nan)
