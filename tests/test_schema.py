@@ -235,3 +235,23 @@ def test_quick_check_and_pandera_agree(case, monkeypatch):
     monkeypatch.setattr(schema, "_passes_every_rule", lambda frame, as_of: False)   # pandera always
     assert outcome() == quick
     assert quick.startswith("loaded") == (case == "valid")
+
+
+def test_a_windows_1252_byte_after_the_first_64_kib_is_still_read_as_windows_1252(tmp_path):
+    """UTF-8 files are parsed from their bytes; a file that is not UTF-8 further on falls back to decoding."""
+    from vawgstats import schema, synthetic
+
+    path = tmp_path / "late.csv"
+    schema.write_records(synthetic.generate(seed=1, start="2025-01", end="2025-03", scale=0.01), path)
+    lines = path.read_bytes().split(b"\n")
+    assert sum(len(line) + 1 for line in lines[:-5]) > 65536
+    fields = lines[-5].split(b",")
+    fields[7] = b"caf\xe9"   # victim_id, Windows-1252
+    lines[-5] = b",".join(fields)
+    path.write_bytes(b"\n".join(lines))
+    assert schema._plain_utf8_start(path.read_bytes())
+    loaded = schema.load(path, as_of="2026-01-01")
+    assert "café" in set(loaded["victim_id"].dropna())
+    careful = schema.parse_records(schema.read_csv_text(schema._decode(path.read_bytes(), path), path), path,
+                                   "csv", as_of="2026-01-01")
+    pd.testing.assert_frame_equal(loaded, careful)

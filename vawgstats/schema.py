@@ -159,12 +159,22 @@ def _locate_bad_rows(text: str, width: int) -> list[tuple[int, int]]:
     return bad
 
 
-def read_csv_text(text: str, path: Path) -> pd.DataFrame:
-    """Parse CSV text with every column as a string; strict on field counts."""
+def read_csv_text(text: str | bytes, path: Path) -> pd.DataFrame:
+    """Parse CSV text (or its UTF-8 bytes) with every column as a string; strict on field counts.
+
+    Pyarrow's multi-threaded reader parses it.  Given bytes, they must be UTF-8
+    (without a byte-order mark); invalid UTF-8 raises ``pyarrow.ArrowInvalid``
+    (see :func:`read_records`, which then decodes the text itself).
+    """
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    first_line = text.split("\n", 1)[0].strip("\r")
+    data = text if isinstance(text, bytes) else None
+    if data is not None:
+        first_line = data[:data.find(b"\n") if b"\n" in data[:1 << 20] else 1 << 20].decode("utf-8", "replace")
+        first_line = first_line.strip("\r")
+    else:
+        first_line = text.split("\n", 1)[0].strip("\r")
     header = [h.strip().strip('"') for h in first_line.split(",")]
     if len(header) == 1:
         for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "vertical bars")):
@@ -179,15 +189,17 @@ def read_csv_text(text: str, path: Path) -> pd.DataFrame:
 
     try:
         table = pacsv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
+            io.BytesIO(data if data is not None else text.encode("utf-8")),
             parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_bad_row),
             convert_options=pacsv.ConvertOptions(
                 column_types={name: pa.string() for name in header}, strings_can_be_null=False),
         )
     except pa.ArrowInvalid as exc:
+        if data is not None:
+            raise
         raise DataError(f"{path}: the file could not be parsed as CSV ({exc}).") from None
     if bad_rows:
-        located = _locate_bad_rows(text, len(header))
+        located = _locate_bad_rows(text if data is None else data.decode("utf-8", "replace"), len(header))
         shown = ", ".join(f"line {n} has {k} fields" for n, k in located[:MAX_ROWS_SHOWN])
         raise DataError(f"{path}: {len(bad_rows)} row(s) do not have the header's {len(header)} fields: "
                         f"{shown or bad_rows[:3]}. Check for stray commas or a truncated file.")
@@ -206,7 +218,32 @@ def read_records(path: str | Path) -> tuple[pd.DataFrame, str]:
         raise DataError(f"{path}: is a folder; expected a CSV or Parquet file of crime records.")
     if path.suffix.lower() in (".parquet", ".pq"):
         return read_parquet_frame(path), "parquet"
-    return read_csv_text(_decode(_read_bytes(path), path), path), "csv"
+    raw = _read_bytes(path)
+    if _plain_utf8_start(raw):
+        # the usual case: parse the bytes as they are (no decoding to text and encoding back)
+        import pyarrow as pa
+
+        try:
+            return read_csv_text(raw, path), "csv"
+        except pa.ArrowInvalid:
+            pass  # not UTF-8 after all, or not CSV: the careful path below says which
+    return read_csv_text(_decode(raw, path), path), "csv"
+
+
+def _plain_utf8_start(raw: bytes) -> bool:
+    """True when the file starts as plain UTF-8 text: no byte-order mark, no NUL, no control
+    characters and valid UTF-8 in its first 64 KiB (what :func:`_decode` checks); pyarrow then
+    checks that every value is UTF-8."""
+    head = raw[:65536]
+    if not raw.strip() or raw.startswith(b"\xef\xbb\xbf") or b"\x00" in head:
+        return False
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 3 or len(raw) == len(head):  # not a character cut at the 64 KiB edge
+            return False
+        text = head[:exc.start].decode("utf-8")
+    return not any(ord(ch) < 32 and ch not in "\r\n\t" for ch in text)
 
 
 def read_parquet_frame(path: Path) -> pd.DataFrame:
