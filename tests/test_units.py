@@ -97,3 +97,34 @@ def test_bad_borough_params_file_is_a_params_error(tmp_path, name, text, message
     with pytest.raises(ParamsError, match=message) as error:
         load_borough_params("Enfield", folder)
     assert str(folder / "boroughs") in str(error.value)
+
+
+def test_commitments_note_says_the_returns_cover_the_bcu():
+    assert report_unit("bcu", "NA").commitments_note == ""
+    note = report_unit("borough", "Enfield").commitments_note
+    assert "North Area BCU" in note and "Enfield and Haringey" in note and "not Enfield alone" in note
+
+
+def test_open_data_borough_jobs_use_the_open_data_notebook(tmp_path):
+    """The open-data edition makes borough reports too: a counts table gives bcu_open_data jobs."""
+    from vawgstats import open_data, synthetic
+    from vawgstats.prepare import prepare
+    from vawgstats.render import jobs as render_jobs
+    from vawgstats.schema import parse_records
+
+    records = parse_records(synthetic.generate(seed=3, start="2025-01", end="2025-12", scale=0.01), "synthetic")
+    counts = tmp_path / "counts.parquet"
+    open_data.write_synthetic_counts(records, counts)
+    prepared = prepare(counts, build_root=tmp_path / "build")
+    jobs = render_jobs.build_jobs(prepared, bcus=[], boroughs=["Enfield", "Kingston upon Thames"], edition="public",
+                                  renderer="nbconvert", build_root=tmp_path / "build", params_dir=None,
+                                  render_time="t", jupyter_path=tmp_path)
+    by_name = {job.name: job for job in jobs}
+    assert set(by_name) == {"borough-enfield", "borough-kingston-upon-thames", "london"}
+    assert by_name["borough-enfield"].notebook.endswith("bcu_open_data.ipynb")
+    assert by_name["borough-enfield"].parameters["unit"] == "Enfield"
+    assert "open data" in by_name["borough-kingston-upon-thames"].title
+    # the open-data tables hold the boroughs' rows the notebook reads
+    for name in ("monthly", "funnel", "headline"):
+        table = prepared.table(name)
+        assert "Kingston upon Thames" in set(table.loc[table["unit_type"] == "borough", "unit"])
