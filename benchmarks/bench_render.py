@@ -48,6 +48,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -106,8 +107,16 @@ def make_data(scale: float, cache: Path) -> Path:
     return path
 
 
+def children_cpu() -> float:
+    """CPU seconds (user + system) used so far by finished child processes and their descendants."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_ours(data: Path, out: Path, build: Path, jobs: int, boroughs: bool, params: Path) -> tuple[float, dict]:
-    """Wall time of one ``render`` in a fresh process, and what it did (statuses, reports written)."""
+    """Wall time of one ``render`` in a fresh process, and what it did (statuses, reports written,
+    ``cpu``: CPU seconds of the process and its workers and kernels, which a busy machine inflates less)."""
+    cpu = children_cpu()
     started = time.perf_counter()
     completed = subprocess.run([sys.executable, "-c", OURS, str(data), str(out), str(build), str(jobs),
                                 "1" if boroughs else "0", str(params)],
@@ -117,7 +126,9 @@ def run_ours(data: Path, out: Path, build: Path, jobs: int, boroughs: bool, para
         sys.exit(f"render failed:\n{completed.stderr[-3000:]}")
     for line in completed.stderr.strip().splitlines():
         print(f"#   {line}")
-    return seconds, json.loads(completed.stdout.strip().splitlines()[-1])
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    result["cpu"] = children_cpu() - cpu
+    return seconds, result
 
 
 def run_prepare(data: Path, build: Path) -> tuple[float, float]:
@@ -143,7 +154,7 @@ def change_one_bcu(params: Path, code: str = "NA") -> list[str]:
     return [f"bcu-{code}"] + [report_stem("borough", b) for b in inheriting]
 
 
-def run_naive(data: Path, work: Path, boroughs: bool) -> tuple[float, dict[str, float]]:
+def run_naive(data: Path, work: Path, boroughs: bool, sample: int = 0) -> tuple[float, dict[str, float]]:
     """The papermill loop, each notebook preparing from the raw CSV, then nbconvert per report."""
     import papermill
 
@@ -162,6 +173,9 @@ def run_naive(data: Path, work: Path, boroughs: bool) -> tuple[float, dict[str, 
                + ([("bcu_report", {"unit_type": "borough", "unit": b}, report_stem("borough", b)) for b in BOROUGHS]
                   if boroughs else [])
                + [("london_overview", {"bcu": "London"}, "london")])
+    if sample:  # every k-th report, the overview included (an estimate: see --naive-sample)
+        step = max(1, len(reports) // sample)
+        reports = reports[::-1][::step][:sample]
     each: dict[str, float] = {}
     started = time.perf_counter()
     try:
@@ -191,6 +205,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("-j", "--jobs", type=int, default=0, help="our workers (default: the number of cores)")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "vawgstats-bench")
     parser.add_argument("--skip-naive", action="store_true", help="time only our pipeline")
+    parser.add_argument("--naive-sample", type=int, default=0, metavar="N",
+                        help="time the naive recipe on N of the reports only and estimate the whole loop "
+                             "(all reports x the mean of those N; printed as naive_estimated_seconds)")
     parser.add_argument("--boroughs", action="store_true",
                         help="45 reports: the 12 BCUs, the 32 boroughs and the overview (default: 13)")
     args = parser.parse_args(argv)
@@ -210,7 +227,8 @@ def main(argv: list[str] | None = None) -> None:
         cold, done = run_ours(data, work / "out", work / "build", args.jobs, args.boroughs, params)
         if done["statuses"].count("written") != reports:
             sys.exit(f"cold run did not write every report: {done['statuses']}")
-        print(f"# cold {cold:.1f} s", flush=True)
+        print(f"# cold {cold:.1f} s (CPU {done['cpu']:.1f} s)", flush=True)
+        cold_cpu = done["cpu"]
         unchanged, done = run_ours(data, work / "out", work / "build", args.jobs, args.boroughs, params)
         if done["statuses"].count("skipped") != reports:
             sys.exit(f"unchanged run did not skip every report: {done['statuses']}")
@@ -222,13 +240,19 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(f"after changing one BCU's parameters, expected {expected} written, not {done['written']}")
         print(f"# params_changed {changed:.2f} s ({', '.join(done['written'])} and the index)", flush=True)
         line = (f"bench_render records={records} reports={reports} prepare_seconds={prepared:.2f} "
-                f"prepare_again_seconds={again:.2f} cold_seconds={cold:.1f} unchanged_seconds={unchanged:.2f} "
+                f"prepare_again_seconds={again:.2f} cold_seconds={cold:.1f} cold_cpu_seconds={cold_cpu:.1f} "
+                f"unchanged_seconds={unchanged:.2f} "
                 f"params_changed_seconds={changed:.2f} params_changed_reports={len(done['written'])}")
         if not args.skip_naive:
             naive_dir = work / "naive"
             naive_dir.mkdir()
-            naive, _ = run_naive(data, naive_dir, args.boroughs)
-            line += f" naive_seconds={naive:.1f} ratio_naive_over_cold={naive / cold:.1f}"
+            naive, each = run_naive(data, naive_dir, args.boroughs, args.naive_sample)
+            if args.naive_sample:
+                estimate = reports * sum(each.values()) / len(each)
+                line += (f" naive_sampled_reports={len(each)} naive_estimated_seconds={estimate:.1f}"
+                         f" ratio_naive_estimated_over_cold={estimate / cold:.1f}")
+            else:
+                line += f" naive_seconds={naive:.1f} ratio_naive_over_cold={naive / cold:.1f}"
         print(line + f" cpus={os.cpu_count()}", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
