@@ -153,3 +153,10 @@ def test_cli_template_validate_synth(tmp_path):
     bad = _csv(tmp_path, "start,bcu,measure,value\n2024-01,NA,walk_and_talk,-1\n", "bad.csv")
     result = runner.invoke(main, ["returns", "validate", str(bad)])
     assert result.exit_code == 2 and "row 2" in result.output and "Traceback" not in result.output
+
+
+def test_synthetic_returns_pass_validation():
+    table = returns_synth.generate(seed=9, start="2023-09", end="2024-10")
+    raw = table[list(returns.COLUMNS)].astype(str)
+    parsed = parse_returns(raw, "synthetic")
+    pd.testing.assert_frame_equal(parsed.drop(columns="row"), table.drop(columns="row"))

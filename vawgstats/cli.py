@@ -104,9 +104,12 @@ def validate(path: Path, as_of: str | None) -> None:
 @click.option("--dask-scheduler", "dask_scheduler", default=None, metavar="ADDRESS",
               help="Send the reports to this Dask scheduler (needs vawgstats[dask]).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--returns", "returns_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="Delivery returns (CSV/.xlsx/Parquet) for the commitments section; default: synthetic "
+                   "returns with the embedded synthetic data, none otherwise.")
 @friendly_errors
 def render(bcus, all_bcus, boroughs, all_boroughs, data, start, end, as_of, edition, out, renderer, formats, jobs, force,
-           build, params_dir, dask_scheduler, quiet) -> None:
+           build, params_dir, dask_scheduler, quiet, returns_path) -> None:
     """Render the BCU and borough reports, the London overview and the index.
 
     --all: the 12 BCUs; --all-boroughs: the 32 boroughs (both: all 45 reports with the overview).
@@ -139,7 +142,8 @@ def render(bcus, all_bcus, boroughs, all_boroughs, data, start, end, as_of, edit
                                      edition=edition, out_dir=out, renderer=renderer, formats=formats, jobs=jobs,
                                      force=force,
                                      build_root=build, params_dir=params_dir, as_of=as_of,
-                                     dask_scheduler=dask_scheduler, progress=not quiet)
+                                     dask_scheduler=dask_scheduler, progress=not quiet,
+                                     returns_path=returns_path)
     except KeyboardInterrupt:
         # reports are published only when every one has finished, so nothing was replaced
         click.echo("\nvawgstats: Interrupted; published reports left unchanged.", err=True)
@@ -156,12 +160,14 @@ def render(bcus, all_bcus, boroughs, all_boroughs, data, start, end, as_of, edit
 @click.option("--end", default=None, help="Last month, YYYY-MM.")
 @click.option("--as-of", "as_of", default=None, help="Extraction date YYYY-MM-DD.")
 @click.option("--build", "build", default="build", show_default=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--returns", "returns_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="Delivery returns (CSV/.xlsx/Parquet) for the commitments tables.")
 @friendly_errors
-def prepare(data, start, end, as_of, build) -> None:
+def prepare(data, start, end, as_of, build, returns_path) -> None:
     """Load and validate the data once and write the metric tables to the build folder."""
     from .prepare import prepare as prepare_tables
 
-    prepared = prepare_tables(data, start=start, end=end, as_of=as_of, build_root=build)
+    prepared = prepare_tables(data, start=start, end=end, as_of=as_of, build_root=build, returns_path=returns_path)
     click.echo(f"Prepared tables for {prepared.manifest['start']} to {prepared.manifest['end']} "
                f"in {prepared.directory}")
 

@@ -281,12 +281,78 @@ def age_outcomes_table(df: pd.DataFrame, period: Period) -> pd.DataFrame:
     """
     from .prepare import offence_outcomes_table
 
+    from .prepare import SCOPED_COLUMNS
+
+    # outcomes are counted for the crimes recorded in the period (cohort), so only those rows are needed
+    df = df.loc[period.contains(df["recorded_date"]), [c for c in SCOPED_COLUMNS + ("victim_age",) if c in df.columns]]
     age = df["victim_age"].astype("Float64")
     parts = [offence_outcomes_table(df[(age < 18).fillna(False).to_numpy(dtype=bool)], period).assign(
                  age_band="under 18"),
              offence_outcomes_table(df[(age >= 18).fillna(False).to_numpy(dtype=bool)], period).assign(
                  age_band="18 and over")]
     return pd.concat(parts, ignore_index=True)
+
+
+AGE_BANDS = ("under 18", "18 and over")
+
+
+def age_pattern(by_age: pd.DataFrame, all_ages: pd.DataFrame | None, edition: str) -> dict:
+    """The public edition's suppression pattern of the outcomes-by-age table (cell -> state).
+
+    Relations: the geography within each age band (London = BCUs, a BCU = its boroughs, as
+    declared in :mod:`vawgstats.suppression`), and across bands: the all-ages count (shown in
+    the outcomes table) = under 18 + 18 and over (+ unknown age; treated as exact, to be safe),
+    so that a suppressed count of girls cannot be had by subtraction from the all-ages table.
+    """
+    from .suppression import Relation, declared_relations, is_suppressed, relations_of, suppression_pattern
+
+    if edition != "public" or by_age.empty:
+        return {}
+    spec = declared_relations()["offence_outcomes"]
+    values, relations = {}, []
+    for band in AGE_BANDS:
+        band_values, band_relations = relations_of(by_age[by_age["age_band"] == band], spec)
+        values.update({(band, *cell): value for cell, value in band_values.items()})
+        relations += [Relation((band, *r.total), tuple((band, *p) for p in r.parts)) for r in band_relations]
+    if all_ages is not None and len(all_ages):
+        all_values, _ = relations_of(all_ages, spec)
+        for cell, value in all_values.items():
+            parts = tuple((band, *cell) for band in AGE_BANDS)
+            if all(p in values for p in parts):
+                values[("all", *cell)] = value
+                relations.append(Relation(("all", *cell), parts))
+    # the relations never join cells of different (offence type, measure, count column): solve each slice alone
+    slices: dict = {}
+    for relation in relations:
+        slices.setdefault(relation.total[2:], []).append(relation)
+    pattern: dict = {}
+    solved: dict = {}  # slices with the same values have the same pattern (e.g. every measure's denominator)
+    for key, group in slices.items():
+        cells = sorted({cell for relation in group for cell in relation.cells}, key=str)
+        signature = tuple((cell[:2], values[cell]) for cell in cells)
+        if signature not in solved:
+            found = suppression_pattern({c: values[c] for c in cells}, group)
+            solved[signature] = {cell[:2]: state for cell, state in found.items()}
+        pattern.update({cell: solved[signature][cell[:2]] for cell in cells if cell[:2] in solved[signature]})
+    for cell, value in values.items():  # cells in no relation: the primary rule alone
+        if cell not in pattern and is_suppressed(value, edition):
+            pattern[cell] = "primary"
+    return pattern
+
+
+SUPPRESSED_COLUMNS = ["age_band", "unit", "offence_type", "measure", "column", "state"]
+
+
+def age_suppression(by_age: pd.DataFrame, all_ages: pd.DataFrame | None) -> pd.DataFrame:
+    """The public edition's pattern of :func:`age_pattern` as a table (one row per hidden cell)."""
+    pattern = age_pattern(by_age, all_ages, "public")
+    rows = [(*cell, state) for cell, state in pattern.items() if cell[0] in AGE_BANDS]
+    return pd.DataFrame(rows, columns=SUPPRESSED_COLUMNS).astype(str)
+
+
+def pattern_of(table: pd.DataFrame) -> dict:
+    """The pattern dict back from :func:`age_suppression`'s table."""
+    return {tuple(row[:5]): row[5] for row in table[SUPPRESSED_COLUMNS].itertuples(index=False)}
 
 
 def _sha256(path: Path) -> str:
@@ -326,14 +392,16 @@ def load_for_report(returns_path, synthetic_crimes: bool, period: Period | None 
     return _empty_returns(), {"status": STATUS_NONE, "file": None, "sha256": None, "rows": 0}
 
 
-def prepared_tables(df: pd.DataFrame, period: Period, returns_path, synthetic_crimes: bool
-                    ) -> tuple[dict[str, pd.DataFrame], dict]:
+def prepared_tables(df: pd.DataFrame, period: Period, returns_path, synthetic_crimes: bool,
+                    all_ages: pd.DataFrame | None = None) -> tuple[dict[str, pd.DataFrame], dict]:
     """The commitments tables :mod:`vawgstats.prepare` writes beside the crime tables, and the
     manifest's ``returns`` entry.
 
     Tables: ``commitment_figures`` (:func:`period_figures`), ``commitment_monthly``
     (:func:`monthly_flows`), ``police_perpetrated`` (:func:`force_periods`) and
-    ``outcomes_by_age`` (:func:`age_outcomes_table`, the girls' view).
+    ``outcomes_by_age`` (:func:`age_outcomes_table`, the girls' view) with
+    ``outcomes_by_age_suppressed`` (its public-edition pattern, :func:`age_suppression`, computed
+    once here against ``all_ages``, the prepared ``offence_outcomes`` table).
     """
     returns, info = load_for_report(returns_path, synthetic_crimes, period)
     tables = {
@@ -343,4 +411,5 @@ def prepared_tables(df: pd.DataFrame, period: Period, returns_path, synthetic_cr
     }
     if "victim_age" in df.columns:
         tables["outcomes_by_age"] = age_outcomes_table(df, period)
+        tables["outcomes_by_age_suppressed"] = age_suppression(tables["outcomes_by_age"], all_ages)
     return tables, info

@@ -186,11 +186,14 @@ def resolve_period(df: pd.DataFrame, start: str | None, end: str | None, months:
 
 
 def _prepared_directory(data_path, *, start, end, as_of, build_root, window_days, period_months,
-                        follow_up_days=d.CHARGE_FOLLOW_UP_DAYS):
+                        follow_up_days=d.CHARGE_FOLLOW_UP_DAYS, returns_path=None):
     """(data path, its SHA-256, the key, the folder) of a :func:`prepare` call."""
+    from .commitments import returns_key
+
     data_path = Path(data_path) if data_path is not None else default_data_path()
     data_sha = sha256_file(data_path) if data_path.exists() else None
-    requested = {"data_sha256": data_sha, "start": start, "end": end, "as_of": as_of,
+    requested = {"data_sha256": data_sha, "returns_sha256": returns_key(returns_path), "start": start, "end": end,
+                 "as_of": as_of,
                  "window_days": window_days, "period_months": period_months, "follow_up_days": follow_up_days,
                  "version": __version__, "prepared_version": PREPARED_VERSION}
     key = _key(requested)
@@ -200,19 +203,22 @@ def _prepared_directory(data_path, *, start, end, as_of, build_root, window_days
 def is_prepared(data_path: str | Path | None = None, *, start: str | None = None, end: str | None = None,
                 as_of: str | None = None, build_root: str | Path = "build",
                 window_days: int = d.REPEAT_WINDOW_DAYS, period_months: int = 12,
-                follow_up_days: int = d.CHARGE_FOLLOW_UP_DAYS) -> bool:
+                follow_up_days: int = d.CHARGE_FOLLOW_UP_DAYS, returns_path=None) -> bool:
     """Whether :func:`prepare` with these arguments would find its folder made already."""
     directory = _prepared_directory(data_path, start=start, end=end, as_of=as_of, build_root=build_root,
                                     window_days=window_days, period_months=period_months,
-                                    follow_up_days=follow_up_days)[3]
+                                    follow_up_days=follow_up_days, returns_path=returns_path)[3]
     return (directory / "manifest.json").exists()
 
 
 def prepare(data_path: str | Path | None = None, *, start: str | None = None, end: str | None = None,
             as_of: str | None = None, build_root: str | Path = "build",
             window_days: int = d.REPEAT_WINDOW_DAYS, period_months: int = 12,
-            follow_up_days: int = d.CHARGE_FOLLOW_UP_DAYS) -> Prepared:
+            follow_up_days: int = d.CHARGE_FOLLOW_UP_DAYS, returns_path=None) -> Prepared:
     """Load and validate the data once and write every metric table; return the prepared folder.
+
+    ``returns_path``: a delivery returns file (:mod:`vawgstats.returns`); the commitments tables are
+    written beside the crime tables (:func:`vawgstats.commitments.prepared_tables`).
 
     ``data_path`` None means the embedded synthetic London.  ``as_of`` is the
     date the data were extracted; by default the latest date found in the data.
@@ -226,7 +232,7 @@ def prepare(data_path: str | Path | None = None, *, start: str | None = None, en
 
     data_path, data_sha, key, directory = _prepared_directory(
         data_path, start=start, end=end, as_of=as_of, build_root=build_root, window_days=window_days,
-        period_months=period_months, follow_up_days=follow_up_days)
+        period_months=period_months, follow_up_days=follow_up_days, returns_path=returns_path)
     if (directory / "manifest.json").exists():
         return open_prepared(directory)
     if data_path.exists() and is_counts_file(data_path):
@@ -294,6 +300,11 @@ def prepare(data_path: str | Path | None = None, *, start: str | None = None, en
         "bcus": list(BCU_CODES),
         "boroughs": list(BOROUGHS),
     }
+    from .commitments import prepared_tables as commitment_tables  # delivery returns, beside the crime tables
+
+    extra, manifest["returns"] = commitment_tables(df.loc[scope], period, returns_path, manifest["synthetic"],
+                                                   all_ages=tables["offence_outcomes"])
+    tables.update(extra)
     _write_atomically(directory, tables, manifest)
     for thread in (keeping, warm_up):
         if thread is not None:
@@ -437,7 +448,7 @@ def _write_atomically(directory: Path, tables: dict[str, pd.DataFrame], manifest
 
 
 def open_or_prepare(prepared_dir: str | Path | None = None, *, data_path=None, start=None, end=None,
-                    as_of=None) -> Prepared:
+                    as_of=None, returns_path=None) -> Prepared:
     """For notebooks: open the prepared folder the renderer made, or prepare now (into the cache).
 
     A notebook run on its own (e.g. by nbval) has no ``prepared_dir``; it then
@@ -445,4 +456,5 @@ def open_or_prepare(prepared_dir: str | Path | None = None, *, data_path=None, s
     """
     if prepared_dir:
         return open_prepared(prepared_dir)
-    return prepare(data_path, start=start, end=end, as_of=as_of, build_root=cache_dir() / "build")
+    return prepare(data_path, start=start, end=end, as_of=as_of, build_root=cache_dir() / "build",
+                   returns_path=returns_path)
