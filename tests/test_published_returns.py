@@ -35,7 +35,7 @@ def rendered(tmp_path_factory):
     result = subprocess.run(
         [sys.executable, "-m", "vawgstats.cli", "render", "--bcu", "NA", "--data", str(data), "--start", "2023-01",
          "--end", "2023-12", "--returns", str(PUBLISHED), "--out", "out", "--build", "build", "--renderer",
-         "nbconvert", "-j", "2", "--quiet"], cwd=root, capture_output=True, text=True, timeout=900, check=False)
+         "nbconvert", "--format", "html", "-j", "2", "--quiet"], cwd=root, capture_output=True, text=True, timeout=900, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
     return root / "out"
 
