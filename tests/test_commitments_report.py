@@ -172,3 +172,15 @@ def test_the_prepared_pattern_table_gives_the_same_view():
     full = cr.age_pattern(by_age, all_ages, "public")
     assert commitments.pattern_of(table) == {cell: state for cell, state in full.items() if cell[0] != "all"}
     assert cr.girls_view(by_age, "NA", "public", suppressed=table) == cr.girls_view(by_age, "NA", "public", all_ages)
+
+
+def test_real_crimes_without_returns_list_every_commitment_as_not_supplied(synthetic_small):
+    tables, info = commitments.prepared_tables(synthetic_small.iloc[:0], as_period("2025-04", "2026-03"), None,
+                                               synthetic_crimes=False)
+    summary = cr.delivery_summary(tables["commitment_figures"], "NA", WALKS, "public", months=12)
+    assert list(summary["Commitment"].str.split(".").str[0]) == [f"C{n}" for n in range(1, 11)]
+    assert summary["Evidence from returns"].str.contains(commitments.NO_RETURN).all()
+    detail = cr.delivery_detail(tables["commitment_figures"], "NA", WALKS, "public", 12)
+    assert (detail["This period"] == commitments.NO_RETURN).all()
+    assert cell(detail, "Walk and Talks", "Met?") == commitments.NO_RETURN
+    assert commitments.NO_RETURN in cr.returns_note({"returns": info})

@@ -71,16 +71,24 @@ def aggregate(returns: pd.DataFrame, start, end) -> pd.DataFrame:
     out = []
     # flows (and respondents bases): summed over the rows wholly inside the period
     flows = returns[inside & (kinds == "flow")]
-    for (unit, measure), group in flows.groupby(["bcu", "measure"], sort=True):
-        out.append({"unit": unit, "measure": measure, "kind": "flow", "value": float(group["value"].sum()),
-                    "respondents": np.nan, "rows": len(group), "months_covered": _months_covered(group),
-                    "latest_end": str(group["end"].max())})
+    if len(flows):
+        spans = ((flows["end"] - flows["start"]).map(lambda offset: offset.n) + 1).to_numpy()
+        months = pd.DataFrame({"bcu": np.repeat(flows["bcu"].to_numpy(), spans),
+                               "measure": np.repeat(flows["measure"].to_numpy(), spans),
+                               "month": np.concatenate([np.arange(s.ordinal, s.ordinal + n) for s, n
+                                                        in zip(flows["start"], spans)])})
+        keys = ["bcu", "measure"]
+        summed = flows.groupby(keys, sort=True).agg(value=("value", "sum"), rows=("value", "size"),
+                                                   latest_end=("end", "max"))
+        summed["months_covered"] = months.groupby(keys, sort=True)["month"].nunique()
+        out += [{"unit": unit, "measure": measure, "kind": "flow", "value": float(row.value), "respondents": np.nan,
+                 "rows": int(row.rows), "months_covered": int(row.months_covered),
+                 "latest_end": str(row.latest_end)} for (unit, measure), row in summed.iterrows()]
     # stocks: the value at the latest end within the period (the shortest span on a tie)
     stocks = returns[ends_inside & (kinds == "stock")].sort_values(["end", "start"])
-    for (unit, measure), group in stocks.groupby(["bcu", "measure"], sort=True):
-        last = group.iloc[-1]
-        out.append({"unit": unit, "measure": measure, "kind": "stock", "value": float(last["value"]),
-                    "respondents": np.nan, "rows": 1, "months_covered": 1, "latest_end": str(last["end"])})
+    last = stocks.groupby(["bcu", "measure"], sort=True).tail(1).sort_values(["bcu", "measure"])
+    out += [{"unit": r.bcu, "measure": r.measure, "kind": "stock", "value": float(r.value), "respondents": np.nan,
+             "rows": 1, "months_covered": 1, "latest_end": str(r.end)} for r in last.itertuples(index=False)]
     # percents: mean of the rows inside the period, weighted by respondents when each has its base
     percents = returns[inside & (kinds == "percent")]
     bases = returns[inside & returns["measure"].str.endswith(RESPONDENTS_SUFFIX)]

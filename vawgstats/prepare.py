@@ -236,6 +236,11 @@ def prepare(data_path: str | Path | None = None, *, start: str | None = None, en
     if (directory / "manifest.json").exists():
         return open_prepared(directory)
     if data_path.exists() and is_counts_file(data_path):
+        if returns_path is not None:
+            import warnings
+
+            warnings.warn(f"{returns_path}: the open-data edition (published counts) has no commitments section "
+                          "yet, so the delivery returns are not shown in these reports.", UserWarning, stacklevel=2)
         tables, manifest = _counts_tables(data_path, start=start, end=end, as_of=as_of,
                                           period_months=period_months)
         manifest.update(key=key, data_sha256=data_sha, version=__version__)

@@ -64,9 +64,10 @@ def generate(seed: int = DEFAULT_SEED, start: str = "2021-04", end: str = "2026-
             steps = rng.normal(0, 0.02, size=len(months)).cumsum()
             values = np.maximum(0, np.round(centre * level * np.exp(steps)))
             rows += [_row(m, m, unit, measure, v) for m, v in zip(months, values)]
-        headcount = {r["start"]: r["value"] for r in rows if r["bcu"] == unit and r["measure"] == "workforce_headcount"}
+            if measure == "workforce_headcount":
+                headcount = values
         share = rng.uniform(0.28, 0.37)
-        rows += [_row(m, m, unit, "workforce_female", round(headcount[str(m)] * share)) for m in months]
+        rows += [_row(m, m, unit, "workforce_female", round(h * share)) for m, h in zip(months, headcount)]
         for quarter_start in [m for m in months if m.month in (1, 4, 7, 10) and m + 2 <= period.end]:
             respondents = int(rng.integers(250, 450))
             trust = float(np.clip(rng.normal(68 + 4 * (level - 1), 3), 0, 100))
