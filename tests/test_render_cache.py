@@ -1,7 +1,7 @@
 """Incremental rendering and the Dask path (issue 7).
 
 A report is re-rendered when its cache key changes: the data, the parameter
-files, the notebook or the package version; and only then (not for another
+files, the notebook or the package's code; and only then (not for another
 render time, build folder, output folder, or data and parameter files moved
 elsewhere).  The key is tested directly; one real pair of renders checks
 skip-then-re-render, and one render on a Dask ``LocalCluster`` is compared with
@@ -106,17 +106,17 @@ def test_key_changes_with_the_parameter_files(prepared, tmp_path):
     assert all(last[name] != key for name, key in again.items())
 
 
-def test_key_changes_with_the_notebook_and_the_version(prepared, monkeypatch):
+def test_key_changes_with_the_notebook_and_the_code(prepared, monkeypatch):
     before = keys(prepared)
     assert all(k != before[n] for n, k in keys(prepared, notebook_sha="edited notebook").items())
-    monkeypatch.setattr(render_jobs, "__version__", "99.0")
+    monkeypatch.setattr(render_jobs, "code_fingerprint", lambda *names: "another-code-version")
     assert all(k != before[n] for n, k in keys(prepared).items())
 
 
-def test_a_new_version_prepares_the_tables_again(data, prepared, monkeypatch):
+def test_changed_code_prepares_the_tables_again(data, prepared, monkeypatch):
     build_root = Path(prepared.directory).parent.parent
     assert is_prepared(data, start=START, end=END, build_root=build_root)
-    monkeypatch.setattr(prepare_module, "__version__", "99.0")
+    monkeypatch.setattr(prepare_module, "code_fingerprint", lambda *names: "another-code-version")
     assert not is_prepared(data, start=START, end=END, build_root=build_root)
 
 

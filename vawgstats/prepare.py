@@ -3,7 +3,7 @@
 ``prepare`` reads the records once, computes the tables below
 (:mod:`vawgstats.unit_tables`, with :mod:`vawgstats.metrics`), and writes them as small Parquet files plus a
 ``manifest.json`` into ``build/prepared/<key>/``, where ``key`` is a content hash
-of the data file, the run parameters and the package version.  A second call
+of the data file, the run parameters and the package's files.  A second call
 with the same inputs finds the folder and does nothing.  Notebooks read these
 tables through :func:`open_prepared`; they never read the raw records, so no
 record-level row or identifier can reach a report.
@@ -39,6 +39,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import __version__, definitions as d
+from .fingerprint import SYNTHETIC_SOURCES, code_fingerprint
 from .geography import BCU_CODES, BOROUGHS, POPULATION_SOURCE
 from .periods import Period, as_period, latest_complete_months
 # The tables, computed for every unit in one pass, live in unit_tables; their names stay importable here.
@@ -84,7 +85,7 @@ def default_data_path() -> Path:
     from .schema import write_records
 
     name = (f"synthetic-london-seed{synthetic.DEFAULT_SEED}-{synthetic.DEFAULT_START}-"
-            f"{synthetic.DEFAULT_END}-v{__version__}.parquet")
+            f"{synthetic.DEFAULT_END}-v{__version__}-{code_fingerprint(*SYNTHETIC_SOURCES)}.parquet")
     path = cache_dir() / name
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -195,7 +196,7 @@ def _prepared_directory(data_path, *, start, end, as_of, build_root, window_days
     requested = {"data_sha256": data_sha, "returns_sha256": returns_key(returns_path), "start": start, "end": end,
                  "as_of": as_of,
                  "window_days": window_days, "period_months": period_months, "follow_up_days": follow_up_days,
-                 "version": __version__, "prepared_version": PREPARED_VERSION}
+                 "code": code_fingerprint(), "prepared_version": PREPARED_VERSION}
     key = _key(requested)
     return data_path, data_sha, key, Path(build_root) / "prepared" / key
 
@@ -346,7 +347,7 @@ def _validated_records(data_path: Path, data_sha: str | None, as_of: str | None,
 
     The build folder keeps a content-addressed Parquet copy of each file's validated
     records (``build/records/<key>.parquet``, key = the file's SHA-256, the as-of
-    date and the package version): a later prepare of the same data for another
+    date and the package's files): a later prepare of the same data for another
     period or window reads that copy instead of parsing and validating the file
     again.  The copy is record-level and restricted, like the rest of ``build/``.
     """
@@ -357,7 +358,7 @@ def _validated_records(data_path: Path, data_sha: str | None, as_of: str | None,
     if data_sha is None:
         return load(data_path, as_of=as_of), None
     checked_as_of = str((pd.Timestamp(as_of) if as_of else pd.Timestamp.today()).date())
-    key = _key({"data_sha256": data_sha, "as_of": checked_as_of, "version": __version__,
+    key = _key({"data_sha256": data_sha, "as_of": checked_as_of, "code": code_fingerprint(),
                 "records_version": RECORDS_VERSION})
     copy = build_root / "records" / f"{key}.parquet"
     if copy.exists():

@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import __version__
+from ..fingerprint import code_fingerprint
 from ..errors import RenderError
 from ..geography import BCU_BY_CODE, BOROUGH_TO_BCU
 
@@ -86,13 +86,13 @@ def _job_key(prepared_key: str, job: Job, notebook_sha: str, params_sha: str) ->
     That is the prepared tables' key (data content, period, options, package
     version), the notebook's bytes, the parameter files' bytes, the job's other
     parameters (BCU, period, edition, linked reports), the renderer and the
-    package version; not the render time, the build or output folders, or
+    package's files (:func:`~vawgstats.fingerprint.code_fingerprint`); not the render time, the build or output folders, or
     where the data and parameter files are.
     """
     parameters = {k: v for k, v in job.parameters.items() if k not in _NOT_KEYED}
     text = json.dumps({"prepared": prepared_key, "notebook": notebook_sha, "params": params_sha,
                        "parameters": parameters, "renderer": job.renderer, "edition": job.edition,
-                       "version": __version__}, sort_keys=True, default=str)
+                       "code": code_fingerprint()}, sort_keys=True, default=str)
     return _sha256(text.encode())[:16]
 
 
