@@ -89,7 +89,7 @@ def _cells(figures: pd.DataFrame, unit: str, measure: str, edition: str, targets
         change = HIDDEN
     elif _missing(row["change"]):
         change = "–"
-    elif row["change"] == 0:
+    elif row["change"] == 0 or (_kind(measure) == "percent" and round(float(row["change"]), 1) == 0):
         change = "no change"
     elif _kind(measure) == "percent":
         change = f"{row['change']:+.1f} points"
@@ -178,23 +178,27 @@ def crime_evidence(number: int, unit: str, edition: str, *, headline: pd.DataFra
 
 def _returns_evidence(figures: pd.DataFrame, unit: str, number: int, targets: dict, edition: str,
                       months: int = 12) -> str:
-    parts = []
+    """One commitment's returns as one line: each figure with its previous value, change, target and
+    whether met, then the measures with no return."""
+    parts, absent = [], []
     for measure in commitment_measures(number):
         if measure in DERIVED and _row(figures, unit, measure) is None:
             continue
         cells = _cells(figures, unit, measure, edition, targets, months)
         if cells["This period"] == NO_RETURN:
-            parts.append(f"{_label(measure)}: {NO_RETURN}")
+            absent.append(_label(measure))
             continue
-        text = f"{_label(measure)}: {cells['This period']}"
-        if cells["Change"] not in ("–",):
-            text += f" (previous {cells['Previous period']}, change {cells['Change']})"
+        details = []
+        if cells["Previous period"] != "–":
+            change = cells["Change"] if cells["Change"] in ("no change", "–") else f"change {cells['Change']}"
+            details.append(f"previous {cells['Previous period']}, {change}")
         if cells["Target"] != "none set":
-            text += f"; target {cells['Target']}: met? {cells['Met?']}"
-        parts.append(text)
-    if not parts:
-        return f"no measure declared; {NO_RETURN}"
-    return "<br>".join(parts)
+            details.append(f"target {cells['Target']}, met? {cells['Met?']}")
+        parts.append(f"{_label(measure)}: {cells['This period']}" + (f" ({'; '.join(details)})" if details else ""))
+    text = ". ".join(parts) + ("." if parts else "")
+    if absent:
+        text += (" " if text else "") + f"{', '.join(absent)}: {NO_RETURN}."
+    return text or f"No measure declared: {NO_RETURN}."
 
 
 def delivery_summary(figures: pd.DataFrame, unit: str, targets: dict, edition: str, *,
