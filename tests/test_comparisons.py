@@ -181,6 +181,28 @@ def test_charge_rate_within_days_and_complete(make_records):
                                            within_days=90)["numerator"].iloc[0] == 2
 
 
+def test_a_coded_outcome_without_a_date_is_not_counted_as_reached(make_records):
+    # Validated records never have an outcome code without a date, but the measures take any
+    # DataFrame: such an outcome cannot be "on or before" the cut-off, nor "within N days of
+    # recording", so with a restriction it counts as pending (the literal definition); without
+    # one it counts as it stands (the cohort rate as recorded).
+    rows = [
+        {"recorded_date": "2024-02-10", "outcome_code": "1", "outcome_date": "2024-02-20"},   # dated in time
+        {"recorded_date": "2024-02-12", "outcome_code": "1", "outcome_date": "2024-02-22"},   # date removed below
+        {"recorded_date": "2024-05-10", "outcome_code": "1", "outcome_date": "2024-05-20"},
+    ]
+    frame = make_records(rows)
+    frame.loc[frame.index[1], "outcome_date"] = pd.NaT
+    kwargs = dict(start="2024-04", end="2024-06", by=(), as_of="2024-07-14")
+    matched = metrics.compare_periods(frame, **kwargs).iloc[0]
+    assert (matched["comparison_numerator"], matched["comparison_denominator"]) == (1, 2)
+    recorded = metrics.compare_periods(frame, maturity="as_recorded", **kwargs).iloc[0]
+    assert recorded["comparison_numerator"] == 2
+    within = metrics.charge_rate(frame, start="2024-02", end="2024-02", by=(), within_days=30)
+    assert within["numerator"].iloc[0] == 1
+    assert metrics.charge_rate(frame, start="2024-02", end="2024-02", by=())["numerator"].iloc[0] == 2
+
+
 # --------------------------------------------------------------------------- independent check on random data
 
 

@@ -129,8 +129,8 @@ def compare_periods(df: pd.DataFrame, *, start, end, by=("bcu",), metric: str = 
     from the period's last day to ``as_of``.  With ``maturity="matched"``
     (default) and an outcome-based metric (:data:`OUTCOME_METRICS`), an
     outcome of the comparison period counts only if its ``outcome_date`` is on
-    or before the comparison period's last day plus ``f`` days (later ones
-    count as pending); denominators are unchanged.  With month-precision
+    or before the comparison period's last day plus ``f`` days (later ones,
+    and coded outcomes without a date, count as pending); denominators are unchanged.  With month-precision
     dates (``precision="month"``; default :func:`date_precision` of ``df``)
     the rule is applied to months: outcomes up to the month as many months
     after the comparison period's last month as ``as_of``'s month is after

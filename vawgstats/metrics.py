@@ -312,13 +312,17 @@ class _Base:
         outcome = _dates(self.df, "outcome_date")
         ticks = _ticks_per_day(outcome)
         dates = outcome.take(rows)
+        # An outcome counts only if its date is known to meet the restriction: a
+        # coded outcome without an outcome_date (which validated records never
+        # have) counts as pending, not as reached in time.
+        known &= ~np.isnat(dates)
         if self.outcomes_by is not None:
             limit = np.datetime64(self.outcomes_by.date(), "D").astype(outcome.dtype)
-            known &= ~(dates > limit)                    # NaT: no outcome, nothing to restrict
+            known &= ~(dates > limit)
         if self.within_days is not None:
             recorded = self.recorded.take(rows).astype(outcome.dtype)
             late = (dates.view(np.int64) - recorded.view(np.int64)) > np.int64(self.within_days) * ticks
-            known &= ~(late & ~np.isnat(dates))
+            known &= ~late
         return known
 
     @property
@@ -417,7 +421,8 @@ def _outcome_rate(df, start, end, by, method, codes, within_days=None, as_of=Non
 
 _RATE_OPTIONS = """``within_days`` (a whole number of days, default None): an outcome counts
     only if reached within that many days of recording (``outcome_date -
-    recorded_date <= within_days`` days; later outcomes count as none), and the
+    recorded_date <= within_days`` days; later outcomes, and coded outcomes
+    without a date, count as none), and the
     output gains a boolean ``complete`` column: whether the month's (with
     ``"month"`` in ``by``) or else the period's last day plus ``within_days``
     is on or before ``as_of`` (``YYYY-MM-DD`` or a Timestamp; default the
