@@ -410,3 +410,34 @@ def test_metrics_funnel_limits_pool_and_adjust(make_records):
     assert set(used["position"]) <= {"within limits", "above 95% limit", "below 95% limit"}
     plain = metrics.funnel_limits(frame, start="2024-01", end="2024-03", overdispersion="none")
     assert "above 99.8% limit" in set(plain["position"])
+
+
+@pytest.mark.parametrize("units", [5, 9, 10, 11, 19, 20])
+def test_winsorising_count_changes_at_ten_units(units):
+    # m = floor(0.1 k): 0 for k = 5 and 9, 1 for 10, 11 and 19, 2 for 20.  One unit far above and
+    # one far below the rest: with m = 0 they enter phi as they are, with m >= 1 they are replaced.
+    n = np.full(units, 2_000)
+    k = np.array([200 + 7 * (i % 3) for i in range(units - 2)] + [600, 20])
+    theta = k.sum() / n.sum()
+    x0, s = math.asin(math.sqrt(theta)), 1 / (2 * math.sqrt(2_000))
+    z = sorted((math.asin(math.sqrt(ki / 2_000)) - x0) / s for ki in k)
+    m = units // 10
+    z = [z[m]] * m + z[m:units - m] + [z[units - m - 1]] * m
+    phi = sum(v * v for v in z) / units
+    w = [1 / s ** 2] * units
+    tau2 = (units * phi - (units - 1)) / (sum(w) - sum(v * v for v in w) / sum(w)) if units * phi > units - 1 else 0.0
+    found = stats.funnel_limits(n, theta, numerator=k)
+    assert found["phi"].iloc[0] == pytest.approx(phi, rel=1e-9)
+    assert found["tau2"].iloc[0] == pytest.approx(tau2, rel=1e-9)
+
+
+def test_overdispersed_limits_are_clipped_to_zero_and_one():
+    # A low pooled rate and a large tau2: the lower limits fall below 0 on the arcsine scale and
+    # clip to 0 (a rate of exactly 0), never a wrapped-round positive value from sin(x)^2.
+    n = np.array([50, 60, 70, 80, 90, 100, 20])
+    k = np.array([0, 0, 0, 1, 30, 0, 0])
+    found = stats.funnel_limits(n, k.sum() / n.sum(), numerator=k)
+    assert found["tau2"].iloc[0] > 0
+    assert (found["lower_998"] == 0).all() and (found["lower_95"] == 0).all()
+    high = stats.funnel_limits(n, 1 - k.sum() / n.sum(), numerator=n - k)
+    assert (high["upper_998"] == 1).all()
