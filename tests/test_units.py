@@ -99,12 +99,6 @@ def test_bad_borough_params_file_is_a_params_error(tmp_path, name, text, message
     assert str(folder / "boroughs") in str(error.value)
 
 
-def test_commitments_note_says_the_returns_cover_the_bcu():
-    assert report_unit("bcu", "NA").commitments_note == ""
-    note = report_unit("borough", "Enfield").commitments_note
-    assert "North Area BCU" in note and "Enfield and Haringey" in note and "not Enfield alone" in note
-
-
 def test_open_data_borough_jobs_use_the_open_data_notebook(tmp_path):
     """The open-data edition makes borough reports too: a counts table gives bcu_open_data jobs."""
     from vawgstats import open_data, synthetic

@@ -122,14 +122,6 @@ class ReportUnit:
                 f"{self.bcu_name}, which polices it, from the BCU's VAWG action plan.")
 
     @property
-    def commitments_note(self) -> str:
-        """For the commitments section: whose delivery returns the figures are (returns are made per BCU)."""
-        if self.unit_type == "bcu":
-            return ""
-        return (f"Delivery returns are made per BCU, not per borough: the figures in this section cover the "
-                f"whole of {self.bcu_name} ({_and(list(BCU_BY_CODE[self.bcu].boroughs))}), not {self.unit} alone.")
-
-    @property
     def targets_kind(self) -> str:
         """Whose targets apply: "BCU" or "borough"."""
         return "BCU" if self.targets_from == "bcu" else "borough"
