@@ -245,7 +245,7 @@ def test_open_data_render_from_the_published_counts(tmp_path):
     headline = open_data.headline_table(load_counts(OPEN_COUNTS), as_period("2022-07", "2022-12"))
     row = headline[(headline["unit"] == "NA") & (headline["metric"] == "offences")].iloc[0]
     section = html[html.index(">Headline figures<"):html.index(">Trends<")]
-    assert f">{int(row['numerator']):,}<" in section and f">{row['per_year_per_1000']:.1f}<" in section
+    assert f">{int(row['numerator']):,}<" in section and f">{row['per_year_per_1000']:.1f} (ONS mid-2019 population)<" in section
     london = (out / "london.html").read_text(encoding="utf-8")
     for heading in ("League table", "Funnel plots", "Offences and victims across London"):
         assert f">{heading}<" in london

@@ -86,8 +86,9 @@ def test_default_period_with_day_and_month_precision(one_year):
     from vawgstats.prepare import resolve_period
 
     ended = one_year[one_year["recorded_date"] < "2025-12-15"]   # December incomplete: ends in November
+    # the data begin in January 2025: the period is the 11 months there are, not 12 reaching before them
     assert (str(resolve_period(ended, None, None).start), str(resolve_period(ended, None, None).end)) == (
-        "2024-12", "2025-11")
+        "2025-01", "2025-11")
     assert str(resolve_period(one_year, None, None).end) == "2025-12"
     monthly = one_year.assign(recorded_date=one_year["recorded_date"].dt.to_period("M").dt.start_time)
     assert str(resolve_period(monthly, None, None).end) == "2025-12"   # police.uk: the last month is whole
@@ -112,7 +113,10 @@ def test_police_uk_records_are_labelled_as_the_proxy(tmp_path):
     import_source("policeuk", [source], tmp_path / "records.parquet")
     prepared = prepare(tmp_path / "records.parquet", build_root=tmp_path / "build")
     assert prepared.manifest["policeuk_proxy"]
-    assert (prepared.manifest["start"], prepared.manifest["end"]) == ("2023-01", "2023-12")
+    # two months of files give a two-month period that says so, as at the last day of the last month
+    assert (prepared.manifest["start"], prepared.manifest["end"]) == ("2023-11", "2023-12")
+    assert prepared.manifest["period_text"] == "2 months (the data cover November to December 2023)"
+    assert prepared.manifest["as_of"] == "2023-12-31"
     assert tables.POLICEUK_NOTE in tables.header(prepared.manifest, title="t", areas="a", edition="public")
     assert "no victim or suspect identifiers" in tables.repeat_note(prepared.table("repeat"), prepared.manifest, "NA")
 

@@ -230,3 +230,18 @@ def test_spc_signal_columns_and_quiet_series():
     assert list(signals.columns) == ["value", "centre", "ucl", "lcl", "outside_limits", "run", "trend",
                                      "two_of_three", "signal"]
     assert not signals["signal"].any()
+
+
+def test_spc_missing_values_are_left_out_of_limits_and_rules():
+    steady = [100.0, 104, 98, 101, 99, 103, 97, 102, 100, 101, 99, 98]
+    with_gap = steady[:6] + [np.nan] + steady[6:]
+    gap = stats.spc_signals(with_gap)
+    plain = stats.spc_signals(steady)
+    assert gap["ucl"].iloc[0] == pytest.approx(plain["ucl"].iloc[0])      # as if the month were absent
+    assert not gap["signal"].iloc[6] and np.isnan(gap["value"].iloc[6])
+    assert not gap["signal"].any()
+    # a 0 in its place would be a signal: the gap is what keeps it out
+    assert stats.spc_signals(steady[:6] + [0.0] + steady[6:])["signal"].iloc[6]
+    # a run of 7 above the mean continues across a missing month
+    run = [1.0, 1, 1, 1, 1, 5, 5, 5, np.nan, 5, 5, 5, 5, 1, 1]
+    assert stats.spc_signals(run)["run"].iloc[[5, 6, 7, 9, 10, 11, 12]].all()

@@ -77,7 +77,8 @@ def xmr_chart(months: list[str], values: list[float], *, title: str, ylabel: str
 
     ``shade_from`` greys the months from that month on (e.g. outcomes still pending); with
     quarters on the axis (see :func:`vawgstats.suppression.chart_series`), from its quarter.
-    Missing values are gaps.  ``note`` (e.g. what the public edition withholds) is printed
+    Missing values are gaps (suppressed points, and gap months in the data:
+    :mod:`vawgstats.coverage`), never zeros, and left out of the limits and rules.  ``note`` (e.g. what the public edition withholds) is printed
     under the chart.  Returns ``(figure, signals)`` where ``signals`` is the table from
     :func:`vawgstats.stats.spc_signals` with the limits clipped by :func:`clip_limits`.
     """

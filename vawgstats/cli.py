@@ -64,16 +64,35 @@ def synth(out: Path, seed: int | None, start: str | None, end: str | None, scale
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--as-of", "as_of", default=None,
               help="Extraction date YYYY-MM-DD; no date may be later (default: today).")
+@click.option("--strict", is_flag=True, help="Treat warnings (gap months in the data) as errors: exit 2.")
+@click.option("--params", "params_dir", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder holding defaults.yaml (gap_share; default: ./params or the repository's).")
 @friendly_errors
-def validate(path: Path, as_of: str | None) -> None:
-    """Check a records file against the data contract (exit 0 valid, 2 invalid)."""
+def validate(path: Path, as_of: str | None, strict: bool, params_dir: Path | None) -> None:
+    """Check a records file against the data contract (exit 0 valid, 2 invalid).
+
+    Months with no or too few records (gaps, see vawgstats.coverage) are warnings;
+    with --strict they make the file invalid (exit 2).
+    """
+    from . import coverage
     from .definitions import in_vawg_scope
+    from .errors import DataError
+    from .params import load_defaults
     from .schema import load
 
+    share = load_defaults(params_dir).gap_share
     frame = load(path, as_of=as_of)
+    warnings = coverage.gap_warnings(coverage.manifest_entry(coverage.coverage_table(frame, share), share))
+    if warnings and strict:
+        raise DataError(f"{path}: {len(warnings)} gap month{'s' if len(warnings) != 1 else ''} in the data "
+                        f"(--strict): " + " ".join(warnings))
+    for warning in warnings:
+        click.echo(f"vawgstats: warning: {path}: {warning}", err=True)
     first, last = frame["recorded_date"].min(), frame["recorded_date"].max()
-    click.echo(f"{path}: valid. {len(frame):,} records recorded {first:%Y-%m-%d} to {last:%Y-%m-%d}; "
-               f"{int(in_vawg_scope(frame).sum()):,} in VAWG scope.")
+    click.echo(f"{path}: valid{' with warnings' if warnings else ''}. {len(frame):,} records recorded "
+               f"{first:%Y-%m-%d} to {last:%Y-%m-%d}; {int(in_vawg_scope(frame).sum()):,} in VAWG scope"
+               + (f"; {len(warnings)} gap month{'s' if len(warnings) != 1 else ''} (see the warnings)."
+                  if warnings else "."))
 
 
 @main.command()
@@ -103,13 +122,16 @@ def validate(path: Path, as_of: str | None) -> None:
               help="Folder of BCU parameter files (default: ./params or the repository's).")
 @click.option("--dask-scheduler", "dask_scheduler", default=None, metavar="ADDRESS",
               help="Send the reports to this Dask scheduler (needs vawgstats[dask]).")
+@click.option("--population", "population", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="CSV of female population estimates (columns borough, year, female); "
+                   "default: the package's ONS mid-2019.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--returns", "returns_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
               help="Delivery returns (CSV/.xlsx/Parquet) for the commitments section; default: synthetic "
                    "returns with the embedded synthetic data, none otherwise.")
 @friendly_errors
 def render(bcus, all_bcus, boroughs, all_boroughs, data, start, end, as_of, edition, out, renderer, formats, jobs, force,
-           build, params_dir, dask_scheduler, quiet, returns_path) -> None:
+           build, params_dir, dask_scheduler, population, quiet, returns_path) -> None:
     """Render the BCU and borough reports, the London overview and the index.
 
     --all: the 12 BCUs; --all-boroughs: the 32 boroughs (both: all 45 reports with the overview).
@@ -143,7 +165,7 @@ def render(bcus, all_bcus, boroughs, all_boroughs, data, start, end, as_of, edit
                                      force=force,
                                      build_root=build, params_dir=params_dir, as_of=as_of,
                                      dask_scheduler=dask_scheduler, progress=not quiet,
-                                     returns_path=returns_path)
+                                     returns_path=returns_path, population=population)
     except KeyboardInterrupt:
         # reports are published only when every one has finished, so nothing was replaced
         click.echo("\nvawgstats: Interrupted; published reports left unchanged.", err=True)
@@ -162,12 +184,15 @@ def render(bcus, all_bcus, boroughs, all_boroughs, data, start, end, as_of, edit
 @click.option("--build", "build", default="build", show_default=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--returns", "returns_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
               help="Delivery returns (CSV/.xlsx/Parquet) for the commitments tables.")
+@click.option("--population", "population", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="CSV of female population estimates (columns borough, year, female).")
 @friendly_errors
-def prepare(data, start, end, as_of, build, returns_path) -> None:
+def prepare(data, start, end, as_of, build, returns_path, population) -> None:
     """Load and validate the data once and write the metric tables to the build folder."""
     from .prepare import prepare as prepare_tables
 
-    prepared = prepare_tables(data, start=start, end=end, as_of=as_of, build_root=build, returns_path=returns_path)
+    prepared = prepare_tables(data, start=start, end=end, as_of=as_of, build_root=build, returns_path=returns_path,
+                              population=population)
     click.echo(f"Prepared tables for {prepared.manifest['start']} to {prepared.manifest['end']} "
                f"in {prepared.directory}")
 

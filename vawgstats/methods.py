@@ -21,8 +21,13 @@ SERIES_BREAKS = (
 )
 
 
-def methods_markdown(window_days: int = d.REPEAT_WINDOW_DAYS, follow_up_days: int = d.CHARGE_FOLLOW_UP_DAYS) -> str:
-    """The definitions behind every number in a report, as Markdown (no headings above level 3)."""
+def methods_markdown(window_days: int = d.REPEAT_WINDOW_DAYS, follow_up_days: int = d.CHARGE_FOLLOW_UP_DAYS,
+                     population: str = POPULATION_SOURCE) -> str:
+    """The definitions behind every number in a report, as Markdown (no headings above level 3).
+
+    ``population``: where the report's population figures come from and their year
+    (the manifest's ``population_source``).
+    """
     from .tables import code_sets
 
     codes = code_sets().to_markdown(index=False, disable_numparse=True)
@@ -84,8 +89,17 @@ days is on or before the date of the extract); the centre line, limits and signa
 complete months only. The number of days is set in `params/defaults.yaml`
 (`charge_follow_up_days`).
 
+### Gaps in the data
+Records are counted per month recorded, for London and each BCU, over the whole data. A month
+is a gap when it has no records, or fewer than half (the `gap_share` in params/defaults.yaml)
+of the median of its neighbouring months: the three months before it and the three after, fewer
+at the edges of the data. Months whose neighbours' median is below 50 records are not judged.
+A gap month is missing from the extract, not low: charts leave it blank and it is left out of
+the control limits and signal rules; figures for a period containing it are marked
+"incomplete", and changes against or over it are "not comparable".
+
 ### Rates per population
-In-scope crimes per 1,000 female residents (all ages), annualised. Population: {POPULATION_SOURCE}
+In-scope crimes per 1,000 female residents (all ages), annualised. Population: {population}
 The rate is shown with an exact Poisson 95% interval.
 
 ### Uncertainty and comparisons
@@ -141,8 +155,11 @@ def open_docs_text() -> str:
     return f"{OPEN_DOCS_BEGIN}\n{open_data_methods_markdown()}{DOCS_END}"
 
 
-def open_data_methods_markdown() -> str:
-    """The definitions behind the open-data edition (reports built from published counts)."""
+def open_data_methods_markdown(population: str = POPULATION_SOURCE) -> str:
+    """The definitions behind the open-data edition (reports built from published counts).
+
+    ``population``: the report's population source and year (the manifest's ``population_source``).
+    """
     from .open_data import ABSENT_SECTIONS
 
     return f"""\
@@ -166,9 +183,18 @@ in the data is shown as "not comparable".
 The dashboard counts victims month by month, so a woman victimised in two months of a period
 counts twice in its total.
 
+### Gaps in the data
+Offences are counted per month published, for London and each BCU, over the whole data. A month
+is a gap when it has no records, or fewer than half (the `gap_share` in params/defaults.yaml)
+of the median of its neighbouring months: the three months before it and the three after, fewer
+at the edges of the data. Months whose neighbours' median is below 50 records are not judged.
+A gap month is missing from the extract, not low: charts leave it blank and it is left out of
+the control limits and signal rules; figures for a period containing it are marked
+"incomplete", and changes against or over it are "not comparable".
+
 ### Rates per population
 Offences (or victims) per 1,000 female residents (all ages), annualised, with an exact Poisson
-95% interval. Population: {POPULATION_SOURCE}
+95% interval. Population: {population}
 
 ### Uncertainty and comparisons
 Changes between periods use an exact test of two Poisson counts at the 5% level. "No

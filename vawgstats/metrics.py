@@ -795,11 +795,25 @@ def _female_population(level: str) -> np.ndarray:
     return values
 
 
-def per_population(df: pd.DataFrame, *, start, end, by=("bcu",)) -> pd.DataFrame:
+def _given_population(level: str, population: pd.Series) -> np.ndarray:
+    """Female residents per level from a borough Series (e.g. from :mod:`vawgstats.population`)."""
+    from .geography import BOROUGH_TO_BCU
+
+    boroughs = population.reindex(list(BOROUGHS)).astype(float)
+    if level == "london":
+        return np.array([float(boroughs.sum())])
+    if level == "bcu":
+        return boroughs.groupby(boroughs.index.map(BOROUGH_TO_BCU)).sum().reindex(list(_LEVELS["bcu"])).to_numpy()
+    return boroughs.reindex(list(_LEVELS["borough"])).to_numpy()
+
+
+def per_population(df: pd.DataFrame, *, start, end, by=("bcu",), population: pd.Series | None = None) -> pd.DataFrame:
     """In-scope crimes recorded in the period per 1,000 female residents.
 
-    Population: :func:`vawgstats.geography.female_population` (ONS mid-2019)
-    of the group's borough (with ``"borough"`` in ``by``), BCU (with ``"bcu"``)
+    ``population``: female residents per borough (index: borough names), e.g. a
+    year of a user's file (:func:`vawgstats.population.choose`); default
+    :func:`vawgstats.geography.female_population` (ONS mid-2019).
+    Population of the group's borough (with ``"borough"`` in ``by``), BCU (with ``"bcu"``)
     or London; other keys (``offence_group``, ``domestic_abuse``, ``month``)
     split the crimes, not the population.  Columns: ``by`` columns, ``crimes``,
     ``female_population``, ``rate_per_1000`` (crimes in the period per 1,000),
@@ -810,10 +824,12 @@ def per_population(df: pd.DataFrame, *, start, end, by=("bcu",)) -> pd.DataFrame
     base = _Base(df, start, end, by)
     crimes = base.denominator()
     level = next((k for k in ("borough", "bcu") if k in base.groups.by), None)
+    residents = (_female_population if population is None
+                 else lambda unit_level: _given_population(unit_level, population))
     if level is None:
-        population = np.repeat(_female_population("london"), base.groups.size)
+        population = np.repeat(residents("london"), base.groups.size)
     else:
-        population = _female_population(level)[base.groups.level_codes(level)]
+        population = residents(level)[base.groups.level_codes(level)]
     rate = np.full(len(crimes), np.nan)
     np.divide(crimes * 1000.0, population, out=rate, where=population > 0)
     low, high = stats.poisson_rate_interval(crimes, population)

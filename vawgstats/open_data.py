@@ -118,14 +118,20 @@ def _covered(period: Period, published: set[str]) -> bool:
     return all(str(month) in published for month in pd.period_range(period.start, period.end, freq="M"))
 
 
-def _populations() -> dict[str, pd.Series]:
-    return {unit_type: female_population(unit_type) for unit_type in UNIT_TYPES}
+def _populations(population: pd.Series | None = None) -> dict[str, pd.Series]:
+    """Female residents per unit type; ``population``: per borough, from a user's file (default ONS mid-2019)."""
+    if population is None:
+        return {unit_type: female_population(unit_type) for unit_type in UNIT_TYPES}
+    boroughs = population.reindex(list(BOROUGHS)).astype(float)
+    return {"london": pd.Series({"London": float(boroughs.sum())}),
+            "bcu": boroughs.groupby(boroughs.index.map(BOROUGH_TO_BCU)).sum().reindex(list(BCU_CODES)),
+            "borough": boroughs}
 
 
 # --------------------------------------------------------------------------- tables
 
 
-def headline_table(counts: pd.DataFrame, period: Period) -> pd.DataFrame:
+def headline_table(counts: pd.DataFrame, period: Period, population: pd.Series | None = None) -> pd.DataFrame:
     """Offences and victims per unit: count, rate per 1,000 women and girls, interval, changes.
 
     Long format like the records' headline table: ``unit_type``, ``unit``,
@@ -133,9 +139,10 @@ def headline_table(counts: pd.DataFrame, period: Period) -> pd.DataFrame:
     ``denominator`` (female residents), ``value`` (per 1,000 in the period),
     ``ci_low``, ``ci_high``, ``per_year_per_1000``, ``months`` (in the period), then for ``previous`` and
     ``year`` (a year earlier): ``*_numerator``, ``*_value``, ``*_p``,
-    ``*_flag``, ``*_start``, ``*_end``.
+    ``*_flag``, ``*_start``, ``*_end``.  ``population``: female residents per
+    borough (:func:`vawgstats.population.choose`; default ONS mid-2019).
     """
-    populations = _populations()
+    populations = _populations(population)
     comparisons = {"previous": period.previous(), "year": period.year_earlier()}
     parts = []
     for measure in MEASURES:
@@ -336,9 +343,10 @@ def quality_table(counts: pd.DataFrame, period: Period) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def prepared_tables(counts: pd.DataFrame, period: Period) -> dict[str, pd.DataFrame]:
+def prepared_tables(counts: pd.DataFrame, period: Period,
+                    population: pd.Series | None = None) -> dict[str, pd.DataFrame]:
     """Every table of the open-data reports, by name (written by :func:`vawgstats.prepare.prepare`)."""
-    headline = headline_table(counts, period)
+    headline = headline_table(counts, period, population)
     tables = {
         "headline": headline,
         "monthly": monthly_table(counts, period),

@@ -29,8 +29,10 @@ Files live in a parameters folder (``params/`` at the repository root, or
   Without the file (or without ``aims``/``targets`` in it) the BCU's apply.
 
 - ``defaults.yaml``: ``edition`` (public | restricted), ``period_months``,
-  ``repeat_window_days``, ``suppression_threshold`` and ``charge_follow_up_days``
-  (the monthly charge-rate trend counts charges within this many days of recording).
+  ``repeat_window_days``, ``suppression_threshold``, ``charge_follow_up_days``
+  (the monthly charge-rate trend counts charges within this many days of recording)
+  and ``gap_share`` (a month is a gap when it has fewer records than this share of its
+  neighbours' median; see :mod:`vawgstats.coverage`).
 
 Every file is read with :func:`yaml.safe_load` only: no tag that would build a
 Python object is accepted, and nothing in a parameter file is ever evaluated
@@ -49,6 +51,7 @@ import yaml
 
 from .definitions import CHARGE_FOLLOW_UP_DAYS, REPEAT_WINDOW_DAYS, SUPPRESSION_THRESHOLD
 from .errors import ParamsError
+from .coverage import GAP_SHARE
 from .geography import BCU_BY_CODE, BCU_CODES, BOROUGHS, bcu_code, borough_name, borough_slug, normalise_borough
 from .periods import Period
 
@@ -76,6 +79,7 @@ DEFAULT_VALUES: dict[str, Any] = {
     "suppression_threshold": SUPPRESSION_THRESHOLD,
     "targets": None,
     "charge_follow_up_days": CHARGE_FOLLOW_UP_DAYS,
+    "gap_share": GAP_SHARE,
 }
 DEFAULTS_FILE = "defaults.yaml"
 #: Parameter files are small; anything larger is refused before parsing.
@@ -124,6 +128,7 @@ class Defaults:
     targets: dict | None = None
     #: the monthly charge-rate trend counts charges within this many days of recording
     charge_follow_up_days: int = CHARGE_FOLLOW_UP_DAYS
+    gap_share: float = GAP_SHARE
 
 
 @dataclass(frozen=True)
@@ -561,7 +566,15 @@ def load_defaults(params_dir: str | os.PathLike | None = None) -> Defaults:
         targets=None if values["targets"] is None else _targets(values["targets"], file, where),
         charge_follow_up_days=_whole_number(values["charge_follow_up_days"], file, where,
                                             ("charge_follow_up_days",), 1, 3650, "days"),
+        gap_share=_share(values["gap_share"], file, where, ("gap_share",)),
     )
+
+
+def _share(value: Any, file: Path, where: _Where, path: tuple) -> float:
+    """A share strictly between 0 and 1 (e.g. ``gap_share: 0.5``)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
+        raise _fail(file, where, path, f"expected a number between 0 and 1 (e.g. 0.5), not {value!r}")
+    return float(value)
 
 
 # --------------------------------------------------------------------------- run options

@@ -40,8 +40,9 @@ import pandas as pd
 
 from . import __version__, definitions as d
 from .fingerprint import SYNTHETIC_SOURCES, code_fingerprint
-from .geography import BCU_CODES, BOROUGHS, POPULATION_SOURCE
-from .periods import Period, as_period, latest_complete_months
+from .geography import BCU_CODES, BOROUGHS
+from .coverage import GAP_SHARE
+from .periods import Period, as_period
 # The tables, computed for every unit in one pass, live in unit_tables; their names stay importable here.
 from .unit_tables import (PROPORTIONS, SCOPED_COLUMNS, TREND_MONTHS, UNIT_TYPES, borough_rates,  # noqa: F401
                           data_quality, earliest_needed, funnel_table, headline_table, monthly_table,
@@ -170,24 +171,35 @@ def requested_period(start: str | None, end: str | None) -> Period | None:
     return None
 
 
-def resolve_period(df: pd.DataFrame, start: str | None, end: str | None, months: int = 12) -> Period:
-    """The requested period, or the latest ``months`` complete months in the data.
+def resolve_period(df: pd.DataFrame, start: str | None, end: str | None, months: int = 12,
+                   coverage: dict | None = None, data_name: str = "the data") -> Period:
+    """The requested period, or the latest ``months`` complete months in the data (fewer if it has fewer).
 
     With day precision the last month counts only if it has a record on its last day;
-    with month precision (every ``recorded_date`` the 1st of a month) it counts.
+    with month precision (every ``recorded_date`` the 1st of a month) it counts.  A
+    requested period outside the data's months is refused
+    (:func:`vawgstats.coverage.period_within`).
     """
-    requested = requested_period(start, end)
-    if requested is not None:
-        return requested
-    last = df["recorded_date"].max()
-    if df["recorded_date"].dt.day.eq(1).all():
-        # month precision (police.uk: every date is the 1st of its month): a month present is whole
-        last = last.to_period("M").end_time.normalize()
-    return latest_complete_months(last, months)
+    from . import coverage as cov
+
+    if coverage is None:
+        coverage = cov.manifest_entry(cov.coverage_table(df))
+    return cov.period_within(coverage, requested_period(start, end), months, data_name)
+
+
+def _records_as_of(df: pd.DataFrame) -> pd.Timestamp:
+    """The default extraction date: the latest date in the data; for month-precision
+    dates (police.uk: every date the 1st of its month), the last day of that month."""
+    latest = max(df["recorded_date"].max(), df["outcome_date"].max())
+    dates = pd.concat([df["recorded_date"], df["outcome_date"]]).dropna()
+    if dates.dt.day.eq(1).all():
+        latest = latest.to_period("M").end_time.normalize()
+    return latest
 
 
 def _prepared_directory(data_path, *, start, end, as_of, build_root, window_days, period_months,
-                        follow_up_days=d.CHARGE_FOLLOW_UP_DAYS, returns_path=None):
+                        follow_up_days=d.CHARGE_FOLLOW_UP_DAYS, returns_path=None, gap_share=GAP_SHARE,
+                        population=None):
     """(data path, its SHA-256, the key, the folder) of a :func:`prepare` call."""
     from .commitments import returns_key
 
@@ -196,26 +208,38 @@ def _prepared_directory(data_path, *, start, end, as_of, build_root, window_days
     requested = {"data_sha256": data_sha, "returns_sha256": returns_key(returns_path), "start": start, "end": end,
                  "as_of": as_of,
                  "window_days": window_days, "period_months": period_months, "follow_up_days": follow_up_days,
+                 "gap_share": gap_share, "population_sha256": _population_sha(population),
                  "code": code_fingerprint(), "prepared_version": PREPARED_VERSION}
     key = _key(requested)
     return data_path, data_sha, key, Path(build_root) / "prepared" / key
 
 
+def _population_sha(population) -> str | None:
+    """The population file's SHA-256 (part of the key), None for the package's own estimates."""
+    if population is None:
+        return None
+    path = Path(population)
+    return sha256_file(path) if path.is_file() else f"missing:{path}"
+
+
 def is_prepared(data_path: str | Path | None = None, *, start: str | None = None, end: str | None = None,
                 as_of: str | None = None, build_root: str | Path = "build",
                 window_days: int = d.REPEAT_WINDOW_DAYS, period_months: int = 12,
-                follow_up_days: int = d.CHARGE_FOLLOW_UP_DAYS, returns_path=None) -> bool:
+                follow_up_days: int = d.CHARGE_FOLLOW_UP_DAYS, returns_path=None,
+                gap_share: float = GAP_SHARE, population: str | Path | None = None) -> bool:
     """Whether :func:`prepare` with these arguments would find its folder made already."""
     directory = _prepared_directory(data_path, start=start, end=end, as_of=as_of, build_root=build_root,
                                     window_days=window_days, period_months=period_months,
-                                    follow_up_days=follow_up_days, returns_path=returns_path)[3]
+                                    follow_up_days=follow_up_days, returns_path=returns_path,
+                                    gap_share=gap_share, population=population)[3]
     return (directory / "manifest.json").exists()
 
 
 def prepare(data_path: str | Path | None = None, *, start: str | None = None, end: str | None = None,
             as_of: str | None = None, build_root: str | Path = "build",
             window_days: int = d.REPEAT_WINDOW_DAYS, period_months: int = 12,
-            follow_up_days: int = d.CHARGE_FOLLOW_UP_DAYS, returns_path=None) -> Prepared:
+            follow_up_days: int = d.CHARGE_FOLLOW_UP_DAYS, returns_path=None, gap_share: float = GAP_SHARE,
+            population: str | Path | None = None) -> Prepared:
     """Load and validate the data once and write every metric table; return the prepared folder.
 
     ``returns_path``: a delivery returns file (:mod:`vawgstats.returns`); the commitments tables are
@@ -226,14 +250,17 @@ def prepare(data_path: str | Path | None = None, *, start: str | None = None, en
     ``follow_up_days``: the fixed follow-up of the monthly charge-rate trend
     (``charge_follow_up_days`` in ``params/defaults.yaml``).
     Skips the work when a folder for the same data, parameters and package
-    version exists already.
+    version exists already.  ``gap_share``: see :mod:`vawgstats.coverage`.
+    ``population``: a CSV of female population estimates (:mod:`vawgstats.population`;
+    default: the package's ONS mid-2019); the year nearest the period's middle is used.
     """
     from .counts import is_counts_file
     from .synthetic import is_synthetic
 
     data_path, data_sha, key, directory = _prepared_directory(
         data_path, start=start, end=end, as_of=as_of, build_root=build_root, window_days=window_days,
-        period_months=period_months, follow_up_days=follow_up_days, returns_path=returns_path)
+        period_months=period_months, follow_up_days=follow_up_days, returns_path=returns_path,
+        gap_share=gap_share, population=population)
     if (directory / "manifest.json").exists():
         return open_prepared(directory)
     if data_path.exists() and is_counts_file(data_path):
@@ -243,22 +270,19 @@ def prepare(data_path: str | Path | None = None, *, start: str | None = None, en
             warnings.warn(f"{returns_path}: the open-data edition (published counts) has no commitments section "
                           "yet, so the delivery returns are not shown in these reports.", UserWarning, stacklevel=2)
         tables, manifest = _counts_tables(data_path, start=start, end=end, as_of=as_of,
-                                          period_months=period_months)
+                                          period_months=period_months, gap_share=gap_share,
+                                          population=population)
         manifest.update(key=key, data_sha256=data_sha, version=__version__)
         _write_atomically(directory, tables, manifest)
         return open_prepared(directory)
 
     warm_up = _import_in_background()  # scipy/statsmodels load while the CSV is read
     df, keeping = _validated_records(data_path, data_sha, as_of, Path(build_root))
-    period = resolve_period(df, start, end, period_months)
-    latest = max(df["recorded_date"].max(), df["outcome_date"].max())
-    as_of_date = str(pd.Timestamp(as_of).date()) if as_of else str(latest.date())
-    if period.first_day > df["recorded_date"].max() or period.last_day < df["recorded_date"].min():
-        from .errors import ParamsError
-
-        raise ParamsError(
-            f"The period {period} has no records in {data_path}, which covers "
-            f"{df['recorded_date'].min():%Y-%m} to {df['recorded_date'].max():%Y-%m}.")
+    coverage_table, coverage = _records_coverage(df, gap_share)
+    period = resolve_period(df, start, end, period_months, coverage=coverage, data_name=str(data_path))
+    as_of_date = str(pd.Timestamp(as_of).date()) if as_of else str(_records_as_of(df).date())
+    _check_scope(df, period, str(data_path))
+    residents, population_fields = _population(population, period)
 
     # Every measure counts in-scope crimes only, so the tables are computed on those rows
     # (and the columns the measures read); the data-quality table and the trend window's
@@ -270,7 +294,8 @@ def prepare(data_path: str | Path | None = None, *, start: str | None = None, en
     from .metrics import date_precision
 
     headline = headline_table(scoped, period, window_days, first_recorded=df["recorded_date"].min(),
-                              as_of=as_of_date, precision=date_precision(df))
+                              as_of=as_of_date, precision=date_precision(df),
+                              population=residents)
     tables = {
         "headline": headline,
         "monthly": monthly_table(scoped, period, first_recorded=df["recorded_date"].min(),
@@ -281,7 +306,10 @@ def prepare(data_path: str | Path | None = None, *, start: str | None = None, en
         "places": top_places(scoped, start=str(period.start), end=str(period.end)),
         "quality": data_quality(df, start=str(period.start), end=str(period.end)),
         "borough_rates": borough_rates(headline),
+        "coverage": coverage_table,
     }
+    _mark_coverage(tables, coverage, period, population_fields["population_year"],
+                   ("crimes", "charged", "rate", "ci_low", "ci_high", "pending", "charged_within", "rate_within"))
     manifest = {
         "key": key,
         "kind": "records",
@@ -293,6 +321,8 @@ def prepare(data_path: str | Path | None = None, *, start: str | None = None, en
         "first_recorded": str(df["recorded_date"].min().date()),
         "last_recorded": str(df["recorded_date"].max().date()),
         **_period_fields(period),
+        **_coverage_fields(coverage, period, requested_period(start, end), period_months),
+        "empty_units": empty_units(tables["headline"], "volume"),
         "as_of": as_of_date,
         "follow_up_days": int((pd.Timestamp(as_of_date) - period.last_day).days),
         "charge_follow_up_days": follow_up_days,
@@ -302,7 +332,7 @@ def prepare(data_path: str | Path | None = None, *, start: str | None = None, en
         "policeuk_proxy": bool(df["offence_group"].astype(object).eq(d.POLICEUK_PROXY_GROUP).any()),
         "has_lsoa": bool(df["lsoa_code"].notna().any()),
         "has_coordinates": bool("latitude" in df.columns and df["latitude"].notna().any()),
-        "population_source": POPULATION_SOURCE,
+        **population_fields,
         "bcus": list(BCU_CODES),
         "boroughs": list(BOROUGHS),
     }
@@ -399,21 +429,81 @@ def _period_fields(period: Period) -> dict[str, str]:
             "year_start": str(period.year_earlier().start), "year_end": str(period.year_earlier().end)}
 
 
-def _counts_tables(data_path: Path, *, start, end, as_of, period_months: int) -> tuple[dict, dict]:
+def _records_coverage(df: pd.DataFrame, gap_share: float) -> tuple[pd.DataFrame, dict]:
+    """The records' coverage table and its manifest entry (:mod:`vawgstats.coverage`)."""
+    from . import coverage as cov
+
+    table = cov.coverage_table(df, gap_share)
+    return table, cov.manifest_entry(table, gap_share)
+
+
+def _coverage_fields(coverage: dict, period: Period, requested: Period | None, period_months: int) -> dict:
+    """The manifest's coverage entries: the coverage, and the period in words (short periods say why)."""
+    from . import coverage as cov
+
+    text = period.label() if requested is not None else cov.period_text(period, period_months, coverage)
+    return {"coverage": coverage, "period_text": text}
+
+
+def empty_units(headline: pd.DataFrame, metric: str) -> list[str]:
+    """BCUs and boroughs with no in-scope crime (``metric`` count 0) in the period: their
+    reports say so instead of showing a page of suppressed zeros (``notebooks/empty_unit.ipynb``)."""
+    rows = headline[(headline["metric"] == metric) & headline["unit_type"].isin(["bcu", "borough"])]
+    return sorted(rows.loc[rows["numerator"].fillna(0) == 0, "unit"].astype(str).tolist())
+
+
+def _mark_coverage(tables: dict, coverage: dict, period: Period, population_year: int,
+                   monthly_columns: tuple[str, ...]) -> None:
+    """Mark gap months in the tables (:mod:`vawgstats.coverage`): comparisons over a gap are
+    not comparable, monthly values of a gap month are missing, the headline and quality
+    tables list the gap months; and the headline carries the population estimate's year."""
+    from . import coverage as cov
+
+    tables["headline"] = cov.mark_headline(tables["headline"], coverage, period)
+    tables["headline"]["population_year"] = int(population_year)
+    tables["borough_rates"]["population_year"] = int(population_year)
+    tables["monthly"] = cov.blank_gap_months(tables["monthly"], coverage, monthly_columns)
+    tables["quality"] = cov.mark_quality(tables["quality"], coverage, period)
+
+
+def _population(path, period: Period) -> tuple[pd.Series | None, dict]:
+    """Female residents per borough for the period (None: the package's own) and the manifest fields."""
+    from . import population as pop
+
+    residents, year, source = pop.choose(period, path)
+    return residents, {"population_source": source, "population_year": year,
+                       "population_file": Path(path).name if path is not None else None}
+
+
+def _check_scope(df: pd.DataFrame, period: Period, where: str) -> None:
+    """Refuse to report on a period with no crime in VAWG scope (:func:`vawgstats.coverage.scope_error`)."""
+    from . import coverage as cov
+
+    message = cov.scope_error(df, period, where)
+    if message:
+        from .errors import DataError
+
+        raise DataError(message)
+
+
+def _counts_tables(data_path: Path, *, start, end, as_of, period_months: int,
+                   gap_share: float = GAP_SHARE, population=None) -> tuple[dict, dict]:
     """The open-data tables and manifest of a counts table (see :mod:`vawgstats.open_data`)."""
     from . import open_data
     from .counts import load_counts
 
     counts = load_counts(data_path)
     open_data.check_counts(counts, str(data_path))
-    period = requested_period(start, end) or open_data.latest_period(counts, period_months)
-    months = open_data.location_counts(counts, "offences")["month"].astype(str)
-    if str(period.start) > months.max() or str(period.end) < months.min():
-        from .errors import ParamsError
+    from . import coverage as cov
 
-        raise ParamsError(f"The period {period} has no VAWG offences in {data_path}, which covers "
-                          f"{months.min()} to {months.max()}.")
-    tables = open_data.prepared_tables(counts, period)
+    coverage_table = cov.counts_coverage_table(counts, gap_share)
+    coverage = cov.manifest_entry(coverage_table, gap_share)
+    period = cov.period_within(coverage, requested_period(start, end), period_months, str(data_path))
+    months = open_data.location_counts(counts, "offences")["month"].astype(str)
+    residents, population_fields = _population(population, period)
+    tables = open_data.prepared_tables(counts, period, residents)
+    tables["coverage"] = coverage_table
+    _mark_coverage(tables, coverage, period, population_fields["population_year"], open_data.MEASURES)
     last_day = pd.Period(months.max(), freq="M").end_time.date()
     manifest = {
         "kind": "counts",
@@ -423,12 +513,14 @@ def _counts_tables(data_path: Path, *, start, end, as_of, period_months: int) ->
         "first_recorded": months.min(),
         "last_recorded": months.max(),
         **_period_fields(period),
+        **_coverage_fields(coverage, period, requested_period(start, end), period_months),
+        "empty_units": empty_units(tables["headline"], "offences"),
         "as_of": str(pd.Timestamp(as_of).date()) if as_of else str(last_day),
         "sources": sorted(counts["source"].astype(str).unique()),
         "synthetic": open_data.is_synthetic_counts(data_path),
         "policeuk_proxy": False,
         "has_wards": bool(len(tables["wards"])),
-        "population_source": POPULATION_SOURCE,
+        **population_fields,
         "bcus": list(BCU_CODES),
         "boroughs": list(BOROUGHS),
     }
@@ -454,7 +546,7 @@ def _write_atomically(directory: Path, tables: dict[str, pd.DataFrame], manifest
 
 
 def open_or_prepare(prepared_dir: str | Path | None = None, *, data_path=None, start=None, end=None,
-                    as_of=None, returns_path=None) -> Prepared:
+                    as_of=None, returns_path=None, population=None) -> Prepared:
     """For notebooks: open the prepared folder the renderer made, or prepare now (into the cache).
 
     A notebook run on its own (e.g. by nbval) has no ``prepared_dir``; it then
@@ -463,4 +555,4 @@ def open_or_prepare(prepared_dir: str | Path | None = None, *, data_path=None, s
     if prepared_dir:
         return open_prepared(prepared_dir)
     return prepare(data_path, start=start, end=end, as_of=as_of, build_root=cache_dir() / "build",
-                   returns_path=returns_path)
+                   returns_path=returns_path, population=population)

@@ -407,11 +407,16 @@ def spc_signals(values) -> pd.DataFrame:
       the way to a limit) on the same side of the mean; the points beyond 2
       sigma in such a window are flagged;
 
-    and ``signal`` (any rule).  Missing values get no flags.  Keeps the index
-    of ``values`` if it is a Series.
+    and ``signal`` (any rule).  Missing values (NaN, e.g. gap months in the data,
+    :mod:`vawgstats.coverage`) are left out: the limits and every rule use the
+    remaining points in order (a run or trend continues across a missing point)
+    and a missing point gets no flag.  Keeps the index of ``values`` if it is a
+    Series.
     """
     series = pd.Series(values)
-    x = np.asarray(pd.to_numeric(series, errors="coerce"), dtype=float)
+    every = np.asarray(pd.to_numeric(series, errors="coerce"), dtype=float)
+    present = np.isfinite(every)
+    x = every[present]
     limits = xmr_limits(x)
     centre, ucl, lcl = limits["centre"], limits["ucl"], limits["lcl"]
     finite = np.isfinite(x)
@@ -437,9 +442,10 @@ def spc_signals(values) -> pd.DataFrame:
                 window = beyond[i:i + 3]
                 if window.sum() >= 2:
                     two_of_three[i:i + 3] |= window
-    out = pd.DataFrame({
-        "value": x, "centre": centre, "ucl": ucl, "lcl": lcl,
-        "outside_limits": outside, "run": run, "trend": trend, "two_of_three": two_of_three,
-    }, index=series.index)
+    rules = {"outside_limits": outside, "run": run, "trend": trend, "two_of_three": two_of_three}
+    for name, flags in rules.items():
+        rules[name] = np.zeros(len(every), dtype=bool)
+        rules[name][present] = flags
+    out = pd.DataFrame({"value": every, "centre": centre, "ucl": ucl, "lcl": lcl, **rules}, index=series.index)
     out["signal"] = out[["outside_limits", "run", "trend", "two_of_three"]].any(axis=1)
     return out

@@ -206,7 +206,9 @@ def headline(headline_table: pd.DataFrame, unit: str, edition: str, also: dict[s
             else:
                 previous = _change_text(row, "previous", percent, edition)
                 year = _change_text(row, "year", percent, edition)
-        rows.append({"Measure": METRIC_LABELS[metric], "Value": cells["value"],
+        if metric == "rate_per_1000":
+            cells["counts"] += population_year_text(row)
+        rows.append({"Measure": METRIC_LABELS[metric], "Value": cells["value"] + gap_note(row),
                      "95% interval": cells["interval"], "Counts": cells["counts"],
                      "Change on previous period": previous, "Change on a year earlier": year,
                      **also_text, "London": london_text})
@@ -220,6 +222,31 @@ def _comparison_columns(table: pd.DataFrame, headline_table: pd.DataFrame) -> pd
         return table.rename(columns={"Change on a year earlier": change_heading(headline_table, "year")})
     return table.rename(columns={"Change on previous period": change_heading(headline_table, "previous"),
                                  "Change on a year earlier": change_heading(headline_table, "year")})
+
+
+def gap_note(row: pd.Series) -> str:
+    """Beside a figure for a period containing gap months in the data (:mod:`vawgstats.coverage`):
+    e.g. " (incomplete: no data for Nov 2024)"; "" otherwise."""
+    months = row.get("gap_months")
+    if not isinstance(months, str) or not months:
+        return ""
+    listed = ", ".join(pd.Period(m, freq="M").strftime("%b %Y") for m in months.split(","))
+    return f" (incomplete: gap in the data, {listed})"
+
+
+def population_year_text(row: pd.Series) -> str:
+    """Beside a rate per 1,000: the population estimate's year, e.g. " (ONS mid-2019 population)"."""
+    year = row.get("population_year")
+    if year is None or _missing(year):
+        return ""
+    return f" (ONS mid-{int(year)} population)"
+
+
+def population_note(manifest: dict) -> str:
+    """The note under a table or chart of rates per 1,000: which population estimate, which year."""
+    from .population import rate_note
+
+    return rate_note(int(manifest.get("population_year", 2019)))
 
 
 def _months(row: pd.Series) -> float:
@@ -238,7 +265,7 @@ def boroughs(headline_table: pd.DataFrame, bcu: str, edition: str) -> pd.DataFra
         hidden = shown.hidden(borough, "volume", "numerator")    # population x rate = count
         row = {"Borough": borough, "Crimes": shown.count(volume["numerator"], borough, "volume", "numerator"),
                "Per 1,000 women and girls (annualised)": RATE_NOT_SHOWN if hidden
-               else f"{float(volume['per_year_per_1000']):.1f}"}
+               else f"{float(volume['per_year_per_1000']):.1f}{population_year_text(volume)}"}
         for metric in ("charge_rate", "positive_outcome_rate", "repeat_victimisation_rate"):
             m = mine.loc[metric]
             hidden = shown.rate_hidden(m["numerator"], m["denominator"], (borough, metric, "numerator"),
@@ -382,12 +409,29 @@ def quality(table: pd.DataFrame, units: list[str], edition: str) -> pd.DataFrame
         }
         if "lsoa_other_borough" in table.columns:
             out[QUALITY_LSOA_OTHER_BOROUGH] = cell("lsoa_other_borough")
+        if _has_gaps(table):
+            out["Gap months in the period (records)"] = gap_months_text(row.get("gap_months"), edition)
         rows.append(out)
     return pd.DataFrame(rows)
 
 
 #: Column of the data-quality table counting records whose LSOA lies in another borough.
 QUALITY_LSOA_OTHER_BOROUGH = "Records with LSOA in another borough"
+
+
+def _has_gaps(table: pd.DataFrame) -> bool:
+    return "gap_months" in table.columns and table["gap_months"].fillna("").astype(str).ne("").any()
+
+
+def gap_months_text(gap_months, edition: str) -> str:
+    """``"2024-11:0,2025-02:310"`` -> ``"Nov 2024 (<10), Feb 2025 (310)"``; "none" when empty."""
+    if not isinstance(gap_months, str) or not gap_months:
+        return "none"
+    parts = []
+    for item in gap_months.split(","):
+        month, _, records = item.partition(":")
+        parts.append(f"{pd.Period(month, freq='M').strftime('%b %Y')} ({count_text(int(records or 0), edition)})")
+    return ", ".join(parts)
 
 
 def _bcu_link(code: str, linked: list[str] | None) -> str:
@@ -453,15 +497,28 @@ POLICEUK_NOTE = (
 )
 
 
-def header(manifest: dict, *, title: str, areas: str, edition: str) -> str:
-    """The report header: area, period, edition, data date, and the synthetic banner where due."""
+def header(manifest: dict, *, title: str, areas: str, edition: str, unit: str | None = None) -> str:
+    """The report header: area, period, edition, data date, and the synthetic banner where due.
+
+    The period says when it is shorter than asked for because the data are
+    (``manifest["period_text"]``), and a banner names any gap month in the
+    period (London's and, with ``unit``, the unit's; without it every BCU's).
+    """
     lines = [
         f"Area: {areas}  ",
-        f"Period: {manifest['period_label']} (recorded {manifest['start']} to {manifest['end']})  ",
+        f"Period: {manifest.get('period_text') or manifest['period_label']} "
+        f"(recorded {manifest['start']} to {manifest['end']})  ",
         f"Edition: **{edition}**{' — not for publication' if edition == 'restricted' else ''}  ",
         f"Data as at: {manifest['as_of']}",
     ]
     blocks = ["\n".join(lines)]
+    if manifest.get("coverage"):
+        from .coverage import banner
+        from .periods import as_period
+
+        gap = banner(manifest["coverage"], as_period(manifest["start"], manifest["end"]), unit, edition)
+        if gap:
+            blocks.append(f"> **{gap}**")
     if manifest.get("synthetic"):
         blocks.append(f"> {SYNTHETIC_BANNER}")
     if manifest.get("policeuk_proxy"):
@@ -855,8 +912,9 @@ def open_headline(headline_table: pd.DataFrame, unit: str, edition: str,
         row = mine.loc[measure]
         hidden = rate_hidden(row["numerator"], row["denominator"], edition)
         rows.append({
-            "Measure": label, "Count": count_text(row["numerator"], edition),
-            "A year per 1,000 women and girls": RATE_NOT_SHOWN if hidden else f"{float(row['per_year_per_1000']):.1f}",
+            "Measure": label, "Count": count_text(row["numerator"], edition) + gap_note(row),
+            "A year per 1,000 women and girls": RATE_NOT_SHOWN if hidden else
+            f"{float(row['per_year_per_1000']):.1f}{population_year_text(row)}",
             "95% interval": "" if hidden else interval(_per_year(row, "ci_low"), _per_year(row, "ci_high"),
                                                        percent=False),
             "Change on previous period": _count_change_text(row, "previous", edition),
@@ -882,7 +940,8 @@ def open_boroughs(headline_table: pd.DataFrame, boroughs: list[str], edition: st
         hidden = rate_hidden(offences["numerator"], offences["denominator"], edition)
         rows.append({
             "Borough": borough, "Offences": count_text(offences["numerator"], edition),
-            "Offences a year per 1,000": RATE_NOT_SHOWN if hidden else f"{float(offences['per_year_per_1000']):.1f}",
+            "Offences a year per 1,000": RATE_NOT_SHOWN if hidden else
+            f"{float(offences['per_year_per_1000']):.1f}{population_year_text(offences)}",
             "95% interval": "" if hidden else interval(_per_year(offences, "ci_low"),
                                                        _per_year(offences, "ci_high"), percent=False),
             "Victims": count_text(victims["numerator"], edition),
@@ -1003,9 +1062,9 @@ def open_league(headline_table: pd.DataFrame, measure: str, edition: str,
     for rank, (_, row) in enumerate(rows.iterrows(), start=1):
         out.append({
             "Rank": str(rank), "BCU": _bcu_link(row["unit"], linked),
-            "A year per 1,000 women and girls": f"{float(row['per_year_per_1000']):.1f}",
+            "A year per 1,000 women and girls": f"{float(row['per_year_per_1000']):.1f}{population_year_text(row)}",
             "95% interval": interval(_per_year(row, "ci_low"), _per_year(row, "ci_high"), percent=False),
-            "Count": count_text(row["numerator"], edition),
+            "Count": count_text(row["numerator"], edition) + gap_note(row),
             "Change on previous period": _count_change_text(row, "previous", edition),
         })
     return _comparison_columns(pd.DataFrame(out), headline_table)
@@ -1030,10 +1089,33 @@ def open_interval_alt_text(rows: pd.DataFrame, what: str) -> str:
     return f"{what} a year per 1,000 women and girls in each BCU with its 95% interval, highest first: {listed}."
 
 
-def open_header(manifest: dict, *, title: str, areas: str, edition: str) -> str:
+def open_header(manifest: dict, *, title: str, areas: str, edition: str, unit: str | None = None) -> str:
     """The open-data report header: the usual header plus a note on the source and what it cannot show."""
     from .open_data import ABSENT_SECTIONS
 
-    return header(manifest, title=title, areas=areas, edition=edition) + (
+    return header(manifest, title=title, areas=areas, edition=edition, unit=unit) + (
         f"\n> {OPEN_DATA_NOTE} {ABSENT_SECTIONS}\n")
 
+
+
+def empty_unit_text(manifest: dict, headline_table: pd.DataFrame, unit: str, name: str, edition: str) -> str:
+    """The short report of a unit with no in-scope crime in the period (instead of suppressed zeros).
+
+    Rendered by ``notebooks/empty_unit.ipynb`` for the units in the manifest's
+    ``empty_units``; for a unit that has in-scope crimes it says so (that unit gets
+    the full report).
+    """
+    metric = "offences" if manifest.get("kind") == "counts" else "volume"
+    rows = headline_table[headline_table["metric"] == metric]
+    mine = rows[rows["unit"] == unit]
+    crimes = float(mine["numerator"].iloc[0]) if len(mine) else 0.0
+    london = float(rows.loc[rows["unit_type"] == "london", "numerator"].iloc[0]) if len(rows) else 0.0
+    period = manifest.get("period_text") or manifest["period_label"]
+    what = "VAWG offence" if metric == "offences" else "crime"
+    if crimes > 0:
+        return (f"{name} has {count_text(crimes, edition)} {what}s in VAWG scope in {period}; "
+                "its full report gives the figures.")
+    return (f"No {what} recorded in {name} in {period} is in VAWG scope, so this report has no figures: "
+            "every table and chart would be empty, and a page of suppressed zeros would say nothing. "
+            f"London as a whole has {count_text(london, edition)} in the period (see the London overview). "
+            f"{d.VAWG_SCOPE_DEFINITION}")

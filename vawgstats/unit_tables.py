@@ -62,7 +62,7 @@ PROPORTIONS = ("charge_rate", "positive_outcome_rate", "sanction_detection_rate"
 
 def headline_table(df: pd.DataFrame, period: Period, window_days: int = d.REPEAT_WINDOW_DAYS,
                    first_recorded: pd.Timestamp | None = None, as_of=None,
-                   precision: str | None = None) -> pd.DataFrame:
+                   precision: str | None = None, population: pd.Series | None = None) -> pd.DataFrame:
     """Headline metrics per unit with intervals and changes (long format).
 
     Metrics: ``volume`` (in-scope crimes; value = crimes per 1,000 female
@@ -73,13 +73,14 @@ def headline_table(df: pd.DataFrame, period: Period, window_days: int = d.REPEAT
     last day to ``as_of``).  ``precision``: of the dates (default: that of
     ``df``, :func:`vawgstats.metrics.date_precision`).  ``first_recorded``: the
     data's first recorded date, when ``df`` holds only some of the records
-    (default: ``df``'s first).
+    (default: ``df``'s first).  ``population``: female residents per borough
+    (:func:`vawgstats.population.choose`; default ONS mid-2019).
     """
     from . import metrics
 
     start, end = str(period.start), str(period.end)
     rows = []
-    population = _each_unit(metrics.per_population, df, start=start, end=end)
+    population = _each_unit(metrics.per_population, df, start=start, end=end, population=population)
     rows.append(population.assign(
         metric="volume", numerator=population["crimes"], denominator=population["female_population"],
         value=population["rate_per_1000"], ci_low=population["ci_low"], ci_high=population["ci_high"],

@@ -24,6 +24,8 @@ FORMATS = ("html", "pdf")
 #: The notebooks of each kind of prepared data: (BCU report, London overview).
 #: ``records``: one row per crime (the data contract); ``counts``: published counts (open data).
 NOTEBOOKS = {"records": ("bcu_report", "london_overview"), "counts": ("bcu_open_data", "london_open_data")}
+#: The short report of a BCU or borough with no in-scope crime in the period (manifest ``empty_units``).
+EMPTY_NOTEBOOK = "empty_unit"
 
 
 def project_root() -> Path:
@@ -134,16 +136,21 @@ def build_jobs(prepared, *, bcus: list[str], edition: str, renderer: str, build_
     bcu_notebook, london_notebook = NOTEBOOKS[kind]
     suffix = " (open data)" if kind == "counts" else ""
     jobs = []
+    empty = set(prepared.manifest.get("empty_units", ()))
+
+    def unit_notebook(unit: str) -> str:
+        return str(notebook_path(EMPTY_NOTEBOOK if unit in empty else bcu_notebook))
+
     for code in bcus:
         name = f"bcu-{code}"
-        jobs.append(Job(name, str(notebook_path(bcu_notebook)),
+        jobs.append(Job(name, unit_notebook(code),
                         f"{BCU_BY_CODE[code].name} BCU ({code}): VAWG scrutiny report{suffix}",
                         {"bcu": code, **common}, str(jobs_root / name), renderer, str(jupyter_path), edition,
                         params_files=(DEFAULTS_FILE, f"{code}.yaml")))
     for borough in boroughs:
         name = report_stem("borough", borough)
         code = BOROUGH_TO_BCU[borough]
-        jobs.append(Job(name, str(notebook_path(bcu_notebook)),
+        jobs.append(Job(name, unit_notebook(borough),
                         f"{borough} ({BCU_BY_CODE[code].name} BCU): VAWG scrutiny report{suffix}",
                         {"unit_type": "borough", "unit": borough, **common}, str(jobs_root / name), renderer,
                         str(jupyter_path), edition,

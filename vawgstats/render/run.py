@@ -62,13 +62,15 @@ def render(*, bcus: list[str] | None = None, boroughs: list[str] | None = None,
            renderer: str = "auto", jobs: int | None = None, force: bool = False,
            build_root: str | Path = "build", params_dir: str | Path | None = None,
            as_of: str | None = None, dask_scheduler: str | None = None, progress: bool = True,
-           render_time: str | None = None, formats=FORMATS, returns_path: str | Path | None = None) -> RenderSummary:
+           render_time: str | None = None, formats=FORMATS, returns_path: str | Path | None = None,
+           population: str | Path | None = None) -> RenderSummary:
     """Render the BCU reports (all 12 when ``bcus`` is None, none when it is empty), the borough reports
     (``boroughs``: names in any case or ONS codes), the London overview and the index.
 
     ``formats``: which of ``html`` and ``pdf`` to write for each report (default both;
     a comma-separated text such as ``"html,pdf"`` is accepted too).
     ``returns_path``: a delivery returns file for the commitments section (see :mod:`vawgstats.returns`).
+    ``population``: a CSV of female population estimates (:mod:`vawgstats.population`).
     """
     from ..geography import borough_name
     from ..params import load_all_params, load_borough_params, load_defaults
@@ -90,17 +92,20 @@ def render(*, bcus: list[str] | None = None, boroughs: list[str] | None = None,
         from ..returns import load_returns
 
         load_returns(returns_path)  # fail early, naming the file and rows, on a bad returns file
+    gap_share = load_defaults(params_dir).gap_share
     workers = max(1, min(jobs or os.cpu_count() or 1, len(codes) + len(names) + 1))
     pool = None
     if not dask_scheduler and workers > 1 and not is_prepared(data_path, start=start, end=end, as_of=as_of,
                                                                build_root=build_root,
                                                                follow_up_days=follow_up_days,
-                                                               returns_path=returns_path):
+                                                               returns_path=returns_path, gap_share=gap_share,
+                                                               population=population):
         # the tables take a while to prepare: meanwhile the workers start, and their kernels
         pool = _start_pool(workers, warm_up_in=(ensure_kernel(build_root), (build_root / "jobs").resolve()))
     try:
         prepared = prepare(data_path, start=start, end=end, as_of=as_of, build_root=build_root,
-                           follow_up_days=follow_up_days, returns_path=returns_path)
+                           follow_up_days=follow_up_days, returns_path=returns_path, gap_share=gap_share,
+                           population=population)
     except BaseException:
         if pool is not None:
             _terminate_pool(pool)
