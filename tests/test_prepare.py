@@ -117,7 +117,9 @@ def test_police_uk_records_are_labelled_as_the_proxy(tmp_path):
     assert (prepared.manifest["start"], prepared.manifest["end"]) == ("2023-11", "2023-12")
     assert prepared.manifest["period_text"] == "2 months (the data cover November to December 2023)"
     assert prepared.manifest["as_of"] == "2023-12-31"
-    assert tables.POLICEUK_NOTE in tables.header(prepared.manifest, title="t", areas="a", edition="public")
+    header = tables.header(prepared.manifest, title="t", areas="a", edition="public")
+    assert tables.POLICEUK_NOTE in header
+    assert "Period: 2 months (the data cover November to December 2023)" in header and "2023-12-31" in header
     assert "no victim or suspect identifiers" in tables.repeat_note(prepared.table("repeat"), prepared.manifest, "NA")
 
 

@@ -123,17 +123,23 @@ def coverage_table(df: pd.DataFrame, share: float = GAP_SHARE) -> pd.DataFrame:
     if recorded.dropna().empty:
         return _table(pd.DataFrame(columns=["unit_type", "unit", "month", "records"]),
                       pd.PeriodIndex([], freq="M"), share, False)
-    month = recorded.dt.to_period("M")
-    months = pd.period_range(month.min(), month.max(), freq="M")
-    london = month.value_counts().rename("records").rename_axis("month").reset_index()
-    london.insert(0, "unit", "London")
-    london.insert(0, "unit_type", "london")
-    bcu = (pd.DataFrame({"unit": df["bcu"].astype(str), "month": month})
-           .value_counts().rename("records").reset_index())
-    bcu = bcu[bcu["unit"].isin(BCU_CODES)]
-    bcu.insert(0, "unit_type", "bcu")
-    bcu_order = pd.DataFrame({"unit_type": "bcu", "unit": list(BCU_CODES), "month": months[0], "records": 0})
-    counts = pd.concat([london, bcu_order, bcu], ignore_index=True)
+    # months as whole numbers (year * 12 + month - 1), counted with bincount: no Period objects per row
+    dates = recorded.to_numpy(dtype="datetime64[M]")
+    present = ~np.isnat(dates)
+    code = dates[present].astype(np.int64)
+    first, last = int(code.min()), int(code.max())
+    months = pd.period_range(pd.Period(np.datetime64(first, "M"), freq="M"),
+                             pd.Period(np.datetime64(last, "M"), freq="M"), freq="M")
+    span = last - first + 1
+    parts = [pd.DataFrame({"unit_type": "london", "unit": "London", "month": months,
+                           "records": np.bincount(code - first, minlength=span)})]
+    bcu = pd.Categorical(df["bcu"].astype(object).to_numpy()[present], categories=list(BCU_CODES))
+    known = bcu.codes >= 0
+    grid = np.bincount(bcu.codes[known].astype(np.int64) * span + (code[known] - first),
+                       minlength=len(BCU_CODES) * span).reshape(len(BCU_CODES), span)
+    for number, unit in enumerate(BCU_CODES):
+        parts.append(pd.DataFrame({"unit_type": "bcu", "unit": unit, "month": months, "records": grid[number]}))
+    counts = pd.concat(parts, ignore_index=True)
     return _table(counts, months, share, last_month_partial(recorded))
 
 
