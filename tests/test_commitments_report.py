@@ -184,3 +184,39 @@ def test_real_crimes_without_returns_list_every_commitment_as_not_supplied(synth
     assert (detail["This period"] == commitments.NO_RETURN).all()
     assert cell(detail, "Walk and Talks", "Met?") == commitments.NO_RETURN
     assert commitments.NO_RETURN in cr.returns_note({"returns": info})
+
+
+def test_a_small_bcu_count_cannot_be_had_from_the_force_total_minus_the_other_bcus():
+    """MPS = the 12 BCUs for each disclosive count and period: with both shown, one BCU's count below
+    10 would follow by subtraction, so a second cell is hidden ("[c]") and nothing is recoverable."""
+    from vawgstats.geography import BCU_CODES
+    from vawgstats.suppression import COMPLEMENTARY_LABEL, declared_relations, recoverable, relations_of
+
+    measure = "police_perpetrated_conduct_cases"
+    now = {code: 20 + 3 * i for i, code in enumerate(BCU_CODES)}
+    now[BCU_CODES[0]] = 4
+    before = {code: 30 + i for i, code in enumerate(BCU_CODES)}
+    rows = [("2023-01", "2023-12", code, measure, value) for code, value in now.items()]
+    rows += [("2022-01", "2022-12", code, measure, value) for code, value in before.items()]
+    rows += [("2023-01", "2023-12", "MPS", measure, sum(now.values())),
+             ("2022-01", "2022-12", "MPS", measure, sum(before.values())),
+             ("2023-01", "2023-12", "NA", "walk_and_talk", 5)]       # not disclosive: never protected
+    figures = figures_of(rows)
+    shown = cr.protection(figures, "public")
+    small = (BCU_CODES[0], measure, "value")
+    assert shown.status[small] == "primary"
+    complementary = [cell for cell, why in shown.status.items() if why == "complementary"]
+    assert complementary, "the force total and the other BCUs would give the small count back"
+    _values, relations = relations_of(figures, declared_relations()["commitment_figures"])
+    assert any(r.total == ("MPS", measure, "value") for r in relations)
+    assert recoverable(shown.status, relations) == []
+    # without the complementary cell the small count is recoverable (the test can fail)
+    assert small in recoverable([small], relations)
+    # the reports show it: the complementary BCU or force cell reads "[c]", its change is hidden
+    unit, _, column = complementary[0]
+    detail = cr.delivery_detail(figures, unit, {}, "public")
+    label = "Police-perpetrated VAWG conduct cases (internally reported)"
+    assert cell(detail, label, "This period" if column == "value" else "Previous period") == COMPLEMENTARY_LABEL
+    assert cell(detail, label, "Change") == cr.HIDDEN
+    assert cell(cr.delivery_detail(figures, "NA", {}, "public"), "Walk and Talks", "This period") == "5"
+    assert cr.protection(figures, "restricted").status == {}

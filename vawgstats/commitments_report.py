@@ -20,7 +20,8 @@ import pandas as pd
 from .commitments import (AGE_BANDS, NO_RETURN, STATUS_NONE, STATUS_SYNTHETIC, age_pattern, prorated_target,
                           target_check, target_text)
 from .returns import COMMITMENTS, DERIVED, FORCE, MEASURES, PILLARS, measures_of
-from .suppression import SUPPRESSION_STATEMENT, count_text, is_suppressed
+from .suppression import (COMPLEMENTARY, COMPLEMENTARY_LABEL, COMPLEMENTARY_NOTE, SUPPRESSION_STATEMENT, Protected,
+                          count_text, is_suppressed, protect)
 from .tables import markdown, rate_text
 
 SUPPRESSED = count_text(0, "public")  # the label a suppressed count shows ("<10")
@@ -44,23 +45,47 @@ def _disclosive_parts(measure: str) -> tuple[str, ...]:
     return tuple(p for p in DERIVED[measure][1] if MEASURES[p].disclosive)
 
 
-def hidden(figures: pd.DataFrame, unit: str, measure: str, column: str, edition: str) -> bool:
-    """True when the public edition must hide ``column`` (value or previous_value) of a figure."""
+def protection(figures: pd.DataFrame, edition: str) -> Protected:
+    """The public edition's suppression pattern of the returns' figures: primary (a disclosive count
+    below the threshold) and complementary ("[c]") under the relations declared in
+    :func:`vawgstats.suppression.returns_relations` (MPS = the 12 BCUs; a sum = its parts)."""
+    return protect(figures, "commitment_figures", edition)
+
+
+def state(figures: pd.DataFrame, unit: str, measure: str, column: str, edition: str,
+          shown: Protected | None = None) -> str | None:
+    """"primary", "complementary" or None (shown) for ``column`` (value or previous_value) of a figure.
+
+    A share (a derived percent) is hidden ("primary") when any disclosive part of it is hidden.
+    """
     if edition != "public":
-        return False
-    mine = figures[figures["unit"] == unit].set_index("measure")
-    for part in _disclosive_parts(measure):
-        if part in mine.index and is_suppressed(mine.loc[part, column], edition):
-            return True
-    return False
+        return None
+    shown = shown if shown is not None else protection(figures, edition)
+    if measure in MEASURES or not DERIVED[measure][2]:
+        found = shown.state(unit, measure, column)
+        if found is None and _disclosive_parts(measure):
+            row = _row(figures, unit, measure)   # a small count the pattern did not see (no relation)
+            if row is not None and is_suppressed(row[column], edition):
+                return "primary"
+        return found
+    hidden_parts = [state(figures, unit, p, column, edition, shown) for p in _disclosive_parts(measure)]
+    return "primary" if any(hidden_parts) else None
 
 
-def value_text(measure: str, value, edition: str, *, suppressed: bool = False) -> str:
-    """A figure for display: "1,234", "35.0%", "<10" (suppressed) or "–" (missing)."""
+def hidden(figures: pd.DataFrame, unit: str, measure: str, column: str, edition: str,
+           shown: Protected | None = None) -> bool:
+    """True when the public edition must hide ``column`` (value or previous_value) of a figure."""
+    return state(figures, unit, measure, column, edition, shown) is not None
+
+
+def value_text(measure: str, value, edition: str, *, suppressed: bool | str = False) -> str:
+    """A figure for display: "1,234", "35.0%", "<10" (suppressed), "[c]" (complementary) or "–" (missing)."""
     if _missing(value):
         return "–"
     if suppressed:
-        return SUPPRESSED if _kind(measure) != "percent" else HIDDEN
+        if _kind(measure) == "percent":
+            return HIDDEN
+        return COMPLEMENTARY_LABEL if suppressed == COMPLEMENTARY else SUPPRESSED
     if _kind(measure) == "percent":
         return f"{float(value):.1f}%"
     return f"{float(value):,.0f}"
@@ -72,15 +97,16 @@ def _row(figures: pd.DataFrame, unit: str, measure: str) -> pd.Series | None:
 
 
 def _cells(figures: pd.DataFrame, unit: str, measure: str, edition: str, targets: dict,
-           months: int = 12) -> dict[str, str]:
+           months: int = 12, shown: Protected | None = None) -> dict[str, str]:
     row = _row(figures, unit, measure)
     spec = targets.get(measure)
     if row is None:
         return {"This period": NO_RETURN, "Previous period": "–", "Change": "–", "Target": target_text(
             spec, measure, months) if spec else "none set", "Met?": NO_RETURN if spec else "–"}
     months = int(row["months"])
-    now_hidden = hidden(figures, unit, measure, "value", edition)
-    before_hidden = hidden(figures, unit, measure, "previous_value", edition)
+    shown = shown if shown is not None else protection(figures, edition)
+    now_hidden = state(figures, unit, measure, "value", edition, shown)
+    before_hidden = state(figures, unit, measure, "previous_value", edition, shown)
     now = value_text(measure, row["value"], edition, suppressed=now_hidden)
     if _kind(measure) == "flow" and int(row["months_covered"]) < months:
         now += f" ({int(row['months_covered'])} of {months} months)"
@@ -121,10 +147,11 @@ def delivery_detail(figures: pd.DataFrame, unit: str, targets: dict, edition: st
     A measure with no return for the unit shows "no return supplied".
     """
     rows = []
+    shown = protection(figures, edition)
     for number, (pillar, title) in COMMITMENTS.items():
         for measure in commitment_measures(number):
             rows.append({"Commitment": f"C{number}", "Measure": _label(measure),
-                         **_cells(figures, unit, measure, edition, targets, months)})
+                         **_cells(figures, unit, measure, edition, targets, months, shown)})
     return pd.DataFrame(rows, columns=["Commitment", "Measure", "This period", "Previous period", "Change",
                                        "Target", "Met?"])
 
@@ -177,14 +204,14 @@ def crime_evidence(number: int, unit: str, edition: str, *, headline: pd.DataFra
 
 
 def _returns_evidence(figures: pd.DataFrame, unit: str, number: int, targets: dict, edition: str,
-                      months: int = 12) -> str:
+                      months: int = 12, shown: Protected | None = None) -> str:
     """One commitment's returns as one line: each figure with its previous value, change, target and
     whether met, then the measures with no return."""
     parts, absent = [], []
     for measure in commitment_measures(number):
         if measure in DERIVED and _row(figures, unit, measure) is None:
             continue
-        cells = _cells(figures, unit, measure, edition, targets, months)
+        cells = _cells(figures, unit, measure, edition, targets, months, shown)
         if cells["This period"] == NO_RETURN:
             absent.append(_label(measure))
             continue
@@ -206,9 +233,11 @@ def delivery_summary(figures: pd.DataFrame, unit: str, targets: dict, edition: s
                      places: pd.DataFrame | None = None, months: int = 12) -> pd.DataFrame:
     """One row per commitment: its pillar, what was promised, the evidence from returns and from crimes."""
     rows = []
+    shown = protection(figures, edition)
     for number, (pillar, title) in COMMITMENTS.items():
         rows.append({"Pillar": f"{pillar}. {PILLARS[pillar]}", "Commitment": f"C{number}. {title}",
-                     "Evidence from returns": _returns_evidence(figures, unit, number, targets, edition, months),
+                     "Evidence from returns": _returns_evidence(figures, unit, number, targets, edition, months,
+                                                                shown),
                      "Evidence from crime figures": crime_evidence(
                          number, unit, edition, headline=headline, offence_outcomes_table=offence_outcomes_table,
                          places=places)})
@@ -256,6 +285,8 @@ def delivery_section(prepared, unit: str, targets: dict, edition: str, crime_uni
                             "period and targets pro-rated to the period", "tbl-commitment-detail")
     if edition == "public" and any(MEASURES[m].disclosive for m in MEASURES):
         text += f"\n{SUPPRESSION_STATEMENT} The same applies to the disclosive returns (police-perpetrated cases, misconduct and dismissals).\n"
+        if (detail == COMPLEMENTARY_LABEL).any().any():
+            text += f"\n{COMPLEMENTARY_NOTE}\n"
     return text
 
 
@@ -319,11 +350,12 @@ def across_bcus(figures: pd.DataFrame, targets_by_unit: dict[str, dict], names: 
                 measures: tuple[str, ...] = ACROSS_BCUS, months: int = 12) -> pd.DataFrame:
     """The 12 BCUs side by side on the activity measures, with Walk and Talks against their target."""
     rows = []
+    shown = protection(figures, edition)
     for code, name in names.items():
         row = {"BCU": f"{name} ({code})"}
         targets = targets_by_unit.get(code, {})
         for measure in measures:
-            cells = _cells(figures, code, measure, edition, targets, months)
+            cells = _cells(figures, code, measure, edition, targets, months, shown)
             row[_label(measure)] = cells["This period"]
             if measure in targets:
                 row[f"{_label(measure)}: target"] = cells["Target"]

@@ -181,6 +181,9 @@ class TableRelations:
     keys: tuple[str, ...]
     counts: tuple[str, ...]
     dimensions: tuple[Dimension, ...]
+    #: Only rows whose key column holds one of these values are protected (``(column, values)``
+    #: pairs); e.g. the delivery returns' disclosive measures, the others being shown as given.
+    only: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def declared_relations() -> dict[str, TableRelations]:
@@ -200,7 +203,27 @@ def declared_relations() -> dict[str, TableRelations]:
                                               "missing_lsoa", "missing_offence_date", "outside_london",
                                               *QUALITY_EXTRA_COUNTS), geo),
         "offence_outcomes": TableRelations(("unit", "offence_type", "measure"), ("numerator", "denominator"), geo),
+        "commitment_figures": returns_relations(),
     }
+
+
+def returns_relations() -> TableRelations:
+    """The delivery returns' figures (``commitment_figures``): for each disclosive count measure and
+    each period (``value`` this period, ``previous_value`` the previous one), the force (``MPS``) =
+    the sum of the 12 BCUs, and a police-perpetrated sum (cases, individuals) = its conduct and
+    complaint parts.  Stocks (officers under misconduct investigation) are treated as additive
+    across BCUs too, to be safe.  Measures that are not disclosive are not protected.
+    """
+    from .geography import BCU_CODES
+    from .returns import DERIVED, FORCE, MEASURES
+
+    counts = tuple(m.name for m in MEASURES.values() if m.disclosive and m.kind in ("flow", "stock"))
+    sums = {name: parts for name, (_label, parts, denominator) in DERIVED.items()
+            if not denominator and all(p in counts for p in parts)}
+    dims = (Dimension("unit", FORCE, tuple(BCU_CODES)),
+            *(Dimension("measure", name, tuple(parts)) for name, parts in sums.items()))
+    return TableRelations(("unit", "measure"), ("value", "previous_value"), dims,
+                          only=(("measure", counts + tuple(sums)),))
 
 
 #: Further data-quality counts, when the prepared table has them.
@@ -209,6 +232,8 @@ QUALITY_EXTRA_COUNTS: tuple[str, ...] = ("lsoa_other_borough",)
 
 def relations_of(table, spec: TableRelations) -> tuple[dict, list[Relation]]:
     """The cells (``(key values..., count column)`` -> value) and relations of a prepared table."""
+    for column, allowed in spec.only:
+        table = table[table[column].astype(str).isin(allowed)]
     keys = [k for k in spec.keys if k in table.columns]
     counts = [c for c in spec.counts if c in table.columns]
     values: dict[Hashable, float] = {}
