@@ -377,3 +377,30 @@ def test_bad_arguments(out, tmp_path):
 def test_mask_never_shows_more_than_two_characters():
     assert A.mask("ABCDEFGH") == "AB\u2026 (8 characters)"
     assert str(A.Finding("f.html", "identifier", "x")) == "f.html: identifier: x"
+
+
+def test_disclosive_returns_counts_below_10_are_findings(out):
+    """The delivery returns table names its measure in a column, not the first cell: a disclosive
+    measure's small count is found (the vocabulary's disclosure class), an activity count is not, nor
+    the change, target or verdict columns."""
+    from vawgstats.returns import MEASURES
+
+    dismissals = MEASURES["vawg_dismissals"].label
+    allegations = MEASURES["police_perpetrated_allegations"].label
+    walks = MEASURES["walk_and_talk"].label
+    assert MEASURES["vawg_dismissals"].disclosive and not MEASURES["walk_and_talk"].disclosive
+    assert dismissals.lower() in A.disclosive_labels()
+    frame = pd.DataFrame([
+        ["C4", dismissals, "7", "12", "+5", "none set", "–"],
+        ["C1", allegations, "<10", "[c]", "not shown", "3 a month (36 in 12 months)", "no"],
+        ["C9", walks, "5", "4", "+1", "6 a month (72 in 12 months)", "no"],
+    ], columns=["Commitment", "Measure", "This period", "Previous period", "Change", "Target", "Met?"])
+    html = _page(f'<div data-edition="public">{frame.to_html(index=False)}</div>', edition=None)
+    [finding] = _small_counts(out, html)
+    assert "'7'" in finding.detail and dismissals[:30] in finding.detail and "This period" in finding.detail
+    # a column headed by a disclosive measure's label is a count column too
+    html = _page(_table([["Oct 2021 to Mar 2022", "4"], ["Sep 2022 to Feb 2023", "268"]], ["Period", allegations]))
+    [finding] = _small_counts(out, html)
+    assert "'4'" in finding.detail
+    # the restricted edition may show them
+    assert A.audit_directory(out) and not _small_counts(out, _page(frame.to_html(index=False), edition="restricted"))

@@ -12,7 +12,11 @@
     "suspects", "records"; any case), or that carries a ``data-count``
     attribute (on the cell or its column's header cell).  Every whole number in such a cell is checked, so
     "7 of 120" is found; percentages, decimals, dates and ``<10`` are not
-    counts.  Zero is allowed; ``<10`` is the suppressed form.  A table is
+    counts.  Zero is allowed; ``<10`` is the suppressed form.  The delivery returns'
+    disclosive counts (police-perpetrated cases, allegations and individuals, misconduct
+    investigations, dismissals: :mod:`vawgstats.returns`' disclosure class) are counts too: a
+    column headed by, or a row naming (in any cell), such a measure's label is checked, except
+    its "change", "target" and "met?" columns.  A table is
     public when it sits inside an element with ``data-edition="public"``
     (nearest such attribute wins) or the document carries
     ``<meta name="vawgstats-edition" content="public">``.
@@ -45,6 +49,9 @@ IDENTIFIER_COLUMNS: tuple[str, ...] = ("victim_id", "suspect_id", "crime_id")
 COUNT_HEADER_WORDS: tuple[str, ...] = (
     "count", "crimes", "victims", "offences", "numerator", "denominator", "charged", "suspects",
     "records")
+#: In a row or column of a disclosive returns measure, columns whose header has one of these words
+#: hold a difference, a target or a verdict, not the measure's count.
+NOT_COUNT_HEADER_WORDS: tuple[str, ...] = ("change", "target", "met?")
 #: At most this many findings of one kind are listed per file; the rest are summarised.
 MAX_FINDINGS_PER_KIND = 50
 #: Seconds allowed for pdftotext on one file.
@@ -335,6 +342,21 @@ def _is_count_label(text: str) -> bool:
     return any(word in text for word in COUNT_HEADER_WORDS)
 
 
+def disclosive_labels() -> frozenset[str]:
+    """The labels (lower case) of the delivery returns' disclosive counts, and of the sums made of
+    them, as the reports show them: the disclosure class is declared once, in :mod:`vawgstats.returns`."""
+    from .returns import DERIVED, MEASURES
+
+    labels = {m.label for m in MEASURES.values() if m.disclosive and m.kind != "percent"}
+    labels |= {label for label, parts, denominator in DERIVED.values()
+               if not denominator and any(MEASURES[p].disclosive for p in parts)}
+    return frozenset(" ".join(label.lower().split()) for label in labels)
+
+
+def _is_disclosive_label(text: str) -> bool:
+    return " ".join(text.lower().split()) in disclosive_labels()
+
+
 def _table_findings(table: _Table, threshold: int) -> list[str]:
     rows = [(in_thead, _expand(cells)) for in_thead, cells in table.rows]
     header_rows = [cells for in_thead, cells in rows if in_thead]
@@ -345,14 +367,21 @@ def _table_findings(table: _Table, threshold: int) -> list[str]:
     width = max((len(cells) for cells in header_rows), default=0)
     headers = [" ".join(cells[j][1] for cells in header_rows if j < len(cells) and cells[j][1]).strip()
                for j in range(width)]
-    count_columns = {j for j, h in enumerate(headers) if _is_count_label(h)} | {
+    count_columns = {j for j, h in enumerate(headers) if _is_count_label(h) or _is_disclosive_label(h)} | {
         j for cells in header_rows for j, cell in enumerate(cells) if cell[2]}
+    not_counts = {j for j, h in enumerate(headers) if any(word in h.lower() for word in NOT_COUNT_HEADER_WORDS)}
     problems = []
     for number, cells in enumerate(body, start=1):
         label = cells[0][1] if cells else ""
         count_row = _is_count_label(label)
+        # a row naming a disclosive returns measure in any cell (e.g. the Measure column of the
+        # delivery returns table): its later cells are counts, except changes, targets and verdicts
+        named = next((j for j, cell in enumerate(cells) if _is_disclosive_label(cell[1])), None)
+        if named is not None:
+            label = cells[named][1]
         for j, (is_th, text, marked) in enumerate(cells):
-            if is_th or not (marked or j in count_columns or (count_row and j > 0)):
+            disclosive_cell = named is not None and j > named and j not in not_counts
+            if is_th or not (marked or j in count_columns or (count_row and j > 0) or disclosive_cell):
                 continue  # row labels, and cells that are neither in a count column nor a count row
             small = [m.group(0) for m in _WHOLE_NUMBER.finditer(text)
                      if 1 <= int(m.group(1).replace(",", "")) < threshold]
