@@ -220,3 +220,12 @@ def test_a_small_bcu_count_cannot_be_had_from_the_force_total_minus_the_other_bc
     assert cell(detail, label, "Change") == cr.HIDDEN
     assert cell(cr.delivery_detail(figures, "NA", {}, "public"), "Walk and Talks", "This period") == "5"
     assert cr.protection(figures, "restricted").status == {}
+
+
+def test_a_boroughs_commitments_section_says_the_returns_cover_the_bcu():
+    """One sentence, in one place (units.commitments_note was its duplicate and is gone)."""
+    from vawgstats import units
+
+    note = cr.returns_cover_note("NA", "Enfield")
+    assert "North Area BCU" in note and "Enfield and Haringey" in note and "not Enfield alone" in note
+    assert not hasattr(units.ReportUnit, "commitments_note")

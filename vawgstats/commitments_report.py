@@ -258,6 +258,18 @@ def returns_note(manifest: dict) -> str:
             "are taken at the latest month within it, and targets are pro-rated to the period's length.\n")
 
 
+def returns_cover_note(bcu: str, borough: str) -> str:
+    """For a borough's report (the one sentence saying so): delivery returns are made per BCU, so the
+    returns shown are the whole BCU's, while the crime figures are the borough's."""
+    from .geography import BCU_BY_CODE
+
+    boroughs = list(BCU_BY_CODE[bcu].boroughs)
+    names = boroughs[0] if len(boroughs) == 1 else ", ".join(boroughs[:-1]) + " and " + boroughs[-1]
+    return (f"Delivery returns are made per BCU, not per borough: the returns below cover the whole of "
+            f"{BCU_BY_CODE[bcu].name} BCU ({bcu}: {names}), not {borough} alone; the crime figures are "
+            f"{borough}'s.")
+
+
 def delivery_section(prepared, unit: str, targets: dict, edition: str, crime_unit: str | None = None) -> str:
     """The whole commitments section of a report as Markdown: note, summary and detail tables.
 
@@ -278,8 +290,7 @@ def delivery_section(prepared, unit: str, targets: dict, edition: str, crime_uni
     detail = delivery_detail(figures, unit, targets, edition, months)
     text = returns_note(prepared.manifest) + "\n"
     if crime_unit != unit:
-        text += (f"Delivery returns are made by BCU: the returns below are {unit}'s, the whole BCU's; the crime "
-                 f"figures are {crime_unit}'s.\n\n")
+        text += returns_cover_note(unit, crime_unit) + "\n\n"
     text += markdown(summary, "The ten commitments: evidence from delivery returns and crime figures", "tbl-commitments")
     text += "\n" + markdown(detail, f"Delivery returns for {prepared.manifest['period_label']}, with the previous "
                             "period and targets pro-rated to the period", "tbl-commitment-detail")
