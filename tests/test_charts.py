@@ -130,3 +130,41 @@ def test_small_multiples_plot_no_small_count_in_public():
     assert not ((plotted < 10) & ~np.isnan(plotted)).any()
     alt = tables.multiples_alt_text(frame, {"NA": "North", "EA": "East"}, "crimes", "public")
     assert "left blank" in alt
+
+
+def test_a_quarter_with_a_gap_month_is_left_blank_not_summed_low():
+    # Oct 2024 to Jun 2025; Nov 2024 a gap month in the data (counts missing, as coverage leaves them)
+    frame = _monthly([30.0, np.nan, 32.0, 31.0, 29.0, 33.0, 30.0, 28.0, 35.0],
+                     [3.0, np.nan, 4.0, 5.0, 3.0, 9.0, 2.0, 6.0, 1.0])      # charges below 10: quarterly
+    rates = chart_series(frame, value="rate", numerator="charged", denominator="crimes", edition="public")
+    assert rates["month"].tolist() == ["2024Q4", "2025Q1", "2025Q2"]
+    assert np.isnan(rates["crimes"].iloc[0]) and np.isnan(rates["rate"].iloc[0])     # not 62 crimes from 2 months
+    assert rates["crimes"].iloc[1] == 93 and rates["charged"].iloc[1] == 17
+    assert "Q4 2024 left blank: it contains a gap month in the data" in rates.attrs["note"]
+    assert "No value for Nov 2024: a gap in the data." in rates.attrs["note"]
+    # a month absent from the series is a gap too
+    absent = frame.drop(index=1).assign(crimes=lambda f: f["crimes"].fillna(0))
+    counts = chart_series(absent, value="crimes", edition="public", quarterly=True)
+    assert np.isnan(counts["crimes"].iloc[0]) and counts["crimes"].iloc[1] == 93
+    assert "Nov 2024" in counts.attrs["note"]
+
+
+def test_alt_text_and_note_name_gap_months_apart_from_suppressed_ones():
+    frame = _monthly([40.0, np.nan, 8.0, 30.0, 33.0, 38.0, 41.0, 36.0], [12, np.nan, 1, 10, 12, 13, 15, 11])
+    figure, signals, plotted = charts.xmr_for_edition(frame, "crimes", "public", title="t", ylabel="Crimes")
+    alt = tables.xmr_alt_text(plotted, signals, "crimes", "NA", percent=False)
+    assert "1 month with a count below 10 is left blank in the public edition." in alt
+    assert "No value for Nov 2024: a gap in the data." in alt
+    assert "Dec 2024" not in alt                                 # the suppressed month is not named
+    assert "No value for Nov 2024" in " ".join(t.get_text() for t in figure.texts)
+    # the restricted edition withholds nothing but still names the gap
+    _, signals, plotted = charts.xmr_for_edition(frame, "crimes", "restricted", title="t", ylabel="Crimes")
+    alt = tables.xmr_alt_text(plotted, signals, "crimes", "NA", percent=False)
+    assert "No value for Nov 2024: a gap in the data." in alt and "public edition" not in alt
+    # small multiples: the gap is named, and no suppression note in the restricted edition
+    monthly = pd.concat([frame, frame.assign(unit="NE")])
+    shown = charts.multiples_series(monthly, ["NA", "NE"], "crimes", "restricted")
+    assert charts.multiples_note(shown, "crimes") == "No value for Nov 2024: a gap in the data."
+    shown = charts.multiples_series(monthly, ["NA", "NE"], "crimes", "public")
+    note = charts.multiples_note(shown, "crimes")
+    assert note.startswith("Months with a count below 10") and note.endswith("No value for Nov 2024: a gap in the data.")

@@ -25,3 +25,15 @@ def test_docs_carry_the_open_data_definitions():
     assert open_docs_text() in docs, "regenerate the open-data block in docs/assumptions_caveats.md"
     text = open_data_methods_markdown()
     assert ABSENT_SECTIONS in text and "Poisson" in text and "CONNECT" in text
+
+
+def test_methods_print_the_follow_up_days_used_and_the_notebooks_pass_them():
+    import nbformat
+
+    text = " ".join(methods_markdown(follow_up_days=56).split())
+    assert "within 56 days of recording" in text and "the full 56 days" in text
+    root = Path(__file__).resolve().parents[1] / "notebooks"
+    calls = [cell.source for name in ("bcu_report.ipynb", "london_overview.ipynb")
+             for cell in nbformat.read(root / name, as_version=4).cells if "methods.methods_markdown(" in cell.source]
+    assert len(calls) == 2
+    assert all('follow_up_days=manifest["charge_follow_up_days"]' in source for source in calls)

@@ -197,14 +197,19 @@ def multiples_series(monthly: pd.DataFrame, units: list[str], value: str, editio
 
 
 def multiples_note(shown: dict[str, pd.DataFrame], value: str) -> str:
-    """What the public edition withheld from small multiples, in one sentence (or "")."""
-    if not any(s.attrs.get("note") for s in shown.values()):
-        return ""
+    """What the public edition withheld from small multiples, in one sentence (or ""), and
+    the gap months in the data (:func:`vawgstats.suppression.gap_sentence`)."""
+    from .suppression import gap_sentence
+
+    gap_note = gap_sentence(sorted({m for s in shown.values() for m in s.attrs.get("gaps", [])}))
+    if not any(s.attrs.get("withheld") for s in shown.values()):
+        return gap_note
     quarterly = any(s["month"].astype(str).str.contains("Q").any() for s in shown.values())
     gaps = sum(int(s[value].isna().sum()) for s in shown.values())
     return (("Shown by quarter in the public edition, because months with a count below 10 are not shown"
              if quarterly else "Months with a count below 10 are left blank in the public edition")
-            + (f"; {gaps} blank {'period' if gaps == 1 else 'periods'} across the panels" if gaps else "") + ".")
+            + (f"; {gaps} blank {'period' if gaps == 1 else 'periods'} across the panels" if gaps else "") + "."
+            + (f" {gap_note}" if gap_note else ""))
 
 
 def small_multiples(monthly: pd.DataFrame, units: list[str], names: dict[str, str], *, value: str,

@@ -315,6 +315,25 @@ def _small(frame: pd.DataFrame, value: str, numerator: str | None, denominator: 
     return hidden
 
 
+def _gap_months(out: pd.DataFrame, counts: list[str], month: str) -> list[str]:
+    """Months of a monthly series with no value: a count missing (a gap month in the data,
+    :mod:`vawgstats.coverage`) or the month absent between the series' first and last."""
+    numbers = out[counts].apply(pd.to_numeric, errors="coerce")
+    missing = set(out.loc[numbers.isna().any(axis=1), month].astype(str))
+    span = pd.period_range(str(out[month].iloc[0]), str(out[month].iloc[-1]), freq="M")
+    missing |= {str(m) for m in span} - set(out[month].astype(str))
+    return sorted(missing)
+
+
+def gap_sentence(gaps: list[str]) -> str:
+    """"No value for Nov 2024: a gap in the data." (or "")."""
+    if not gaps:
+        return ""
+    names = [pd.Period(m, freq="M").strftime("%b %Y") for m in gaps]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return f"No value for {listed}: {'a gap' if len(names) == 1 else 'gaps'} in the data."
+
+
 def chart_series(frame: pd.DataFrame, *, value: str, edition: str, numerator: str | None = None,
                  denominator: str | None = None, month: str = "month", quarterly: bool | None = None,
                  threshold: int = SUPPRESSION_THRESHOLD) -> pd.DataFrame:
@@ -329,32 +348,56 @@ def chart_series(frame: pd.DataFrame, *, value: str, edition: str, numerator: st
     then holds quarters ("2025Q1"); ``quarterly=True`` asks for quarters whatever the gaps
     (so that panels side by side share an axis).  The restricted edition gets the series
     unchanged.
+
+    Gap months in the data (a count missing, or a month absent inside the series) are
+    never summed over: a quarter containing one is left blank.  Whatever the edition, the
+    note names them ("No value for Nov 2024: a gap in the data."), apart from what the
+    public edition withholds (``attrs["withheld"]``, the suppression part of the note;
+    ``attrs["gaps"]``, the gap months).
     """
     out = frame.sort_values(month).reset_index(drop=True).copy()
-    out.attrs["note"] = ""
-    if edition != "public" or out.empty:
+    out.attrs.update(note="", withheld="", gaps=[])
+    if out.empty:
         return out
     counts = [c for c in (numerator, denominator) if c] or [value]
+    gaps = _gap_months(out, counts, month)
+    gap_note = gap_sentence(gaps)
+
+    def finish(frame: pd.DataFrame, withheld: str) -> pd.DataFrame:
+        frame.attrs.update(note=" ".join(t for t in (withheld, gap_note) if t), withheld=withheld, gaps=gaps)
+        return frame
+
+    if edition != "public":
+        return finish(out, "")
     hidden = _small(out, value, numerator, denominator, threshold)
     if not hidden.any() and not quarterly:
-        return out
+        return finish(out, "")
     months = len(out)
     if quarterly or (quarterly is None and hidden.sum() > GAP_SHARE * months):
         quarter = out[month].map(lambda m: str(pd.Period(str(m), freq="M").asfreq("Q")))
-        summed = out[counts].apply(pd.to_numeric, errors="coerce").groupby(quarter, sort=True).sum(min_count=1)
-        spans = quarter.groupby(quarter, sort=True).size()
+        numbers = out[counts].apply(pd.to_numeric, errors="coerce")
+        summed = numbers.groupby(quarter, sort=True).sum(min_count=1)
+        # a quarter with a gap month (a count missing, or a month absent) is not summed from the rest
+        span = pd.period_range(str(out[month].iloc[0]), str(out[month].iloc[-1]), freq="M")
+        expected = pd.Series([str(m.asfreq("Q")) for m in span]).value_counts().reindex(summed.index)
+        gap_quarters = sorted({str(pd.Period(m, freq="M").asfreq("Q")) for m in gaps})
+        summed.loc[summed.index.isin(gap_quarters)] = np.nan
         out = summed.reset_index().rename(columns={"index": month, quarter.name: month})
         out.columns = [month, *counts]
         if numerator and denominator:
             out[value] = out[numerator] / out[denominator].where(out[denominator] > 0)
         hidden = _small(out, value, numerator, denominator, threshold)
-        partial = int((spans.to_numpy() < 3).sum())
+        partial = int((expected.to_numpy() < 3).sum())
         note = (f"Shown by quarter: in more than a quarter of the {months} months a count was below "
                 f"{threshold}, so months are not shown in the public edition"
                 if quarterly is None else "Shown by quarter in the public edition")
         note += f"; {_plural(int(hidden.sum()), 'quarter')} still below {threshold} left blank" if hidden.any() else ""
         note += (f"; {_plural(partial, 'quarter')} at the ends of the series cover only part of a quarter"
                  if partial else "")
+        if gap_quarters:
+            named = ", ".join(f"Q{pd.Period(q, freq='Q').quarter} {pd.Period(q, freq='Q').year}" for q in gap_quarters)
+            note += (f"; {named} left blank: {'it contains' if len(gap_quarters) == 1 else 'they contain'} "
+                     "a gap month in the data, and a sum of the other months would look low")
     else:
         note = (f"{_plural(int(hidden.sum()), 'month')} with a count below {threshold} "
                 f"{'is' if hidden.sum() == 1 else 'are'} left blank in the public edition")
@@ -362,5 +405,4 @@ def chart_series(frame: pd.DataFrame, *, value: str, edition: str, numerator: st
     for column in ("ci_low", "ci_high"):
         if column in out.columns:
             out.loc[hidden, column] = np.nan
-    out.attrs["note"] = note + "."
-    return out
+    return finish(out, note + ".")
