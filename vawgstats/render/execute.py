@@ -48,9 +48,25 @@ def run_job(job: Job | dict, warm_kernel: bool = False) -> JobResult:
                 files.append(convert_with_nbconvert(executed, job.title, job.edition))
             if "pdf" in formats:
                 files.append(convert_to_pdf(executed, job.title, job.edition, job.period))
+        _finished(workdir)
         return JobResult(job.name, "written", [str(f) for f in files], time.perf_counter() - started)
     except Exception as exc:  # noqa: BLE001 - reported per report, the run goes on
         return JobResult(job.name, "failed", [], time.perf_counter() - started, _error_text(exc))
+
+
+#: Environment variable for tests of interruption: when set, a worker that has finished a report
+#: writes ``FINISHED_MARKER`` in the report's working folder and then waits to be ended, so that
+#: a test can interrupt a run at a known point (a report done, none published) without timing.
+HOLD_ENV = "VAWGSTATS_HOLD_FINISHED_REPORTS"
+FINISHED_MARKER = "finished"
+
+
+def _finished(workdir: Path) -> None:
+    if not os.environ.get(HOLD_ENV):
+        return
+    (workdir / FINISHED_MARKER).write_text("finished\n", encoding="utf-8")
+    while True:
+        time.sleep(3600)
 
 
 def _error_text(exc: Exception) -> str:
@@ -129,7 +145,7 @@ def _execute(todo: list[Job], *, jobs: int | None, dask_scheduler: str | None, p
             return
         pool = pool or _start_pool(workers)
         try:
-            with _interrupts_ignored():  # workers start here, inheriting "ignore Ctrl-C"
+            with _interrupts_held():  # workers start here, with Ctrl-C held until they ignore it
                 # the overview first: it takes longest, and last it would leave a worker idle
                 ordered = sorted(todo, key=lambda job: job.name != "london")
                 pending = {pool.submit(run_job, asdict(job), True) for job in ordered}  # warm kernels
@@ -150,10 +166,15 @@ def _execute(todo: list[Job], *, jobs: int | None, dask_scheduler: str | None, p
 
 
 def _ignore_interrupts() -> None:
-    """Worker initialiser: Ctrl-C is handled by the parent process, which ends the workers."""
+    """Worker initialiser: Ctrl-C is handled by the parent process, which ends the workers.
+
+    The worker starts with SIGINT blocked (:func:`_interrupts_held`); one that arrived
+    meanwhile is pending and is dropped when SIGINT is ignored, then SIGINT is unblocked.
+    """
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _start_pool(workers: int, warm_up_in: tuple[Path, Path] | None = None) -> ProcessPoolExecutor:
@@ -167,7 +188,7 @@ def _start_pool(workers: int, warm_up_in: tuple[Path, Path] | None = None) -> Pr
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_ignore_interrupts)
     if warm_up_in:
-        with _interrupts_ignored():  # workers start here, inheriting "ignore Ctrl-C"
+        with _interrupts_held():  # workers start here, with Ctrl-C held until they ignore it
             for _ in range(workers):
                 pool.submit(warm_up, str(warm_up_in[0]), str(warm_up_in[1]))
     return pool
@@ -183,19 +204,26 @@ def _terminate_pool(pool: ProcessPoolExecutor) -> None:
 
 
 @contextmanager
-def _interrupts_ignored():
-    """Ignore SIGINT while worker processes are spawned: they inherit the setting, so a Ctrl-C
-    reaching a worker before its initialiser runs cannot print a traceback from it."""
+def _interrupts_held():
+    """Block (not ignore) SIGINT in this thread while worker processes are spawned.
+
+    A spawned worker inherits the blocked mask, so a Ctrl-C reaching it before its
+    initialiser has run stays pending (and is then dropped by :func:`_ignore_interrupts`)
+    instead of printing a traceback from it.  The parent keeps its handler: a Ctrl-C that
+    comes meanwhile is delivered when the mask is restored (or at once, through another
+    thread), never lost.  (Setting SIG_IGN here instead, as before, dropped a Ctrl-C that
+    came while the workers were being started, and the run went on to the end.)
+    """
     import signal
 
-    if threading.current_thread() is not threading.main_thread():
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
         yield
         return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _execute_dask(todo: list[Job], address: str, bar):
