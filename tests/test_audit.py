@@ -404,3 +404,57 @@ def test_disclosive_returns_counts_below_10_are_findings(out):
     assert "'4'" in finding.detail
     # the restricted edition may show them
     assert A.audit_directory(out) and not _small_counts(out, _page(frame.to_html(index=False), edition="restricted"))
+
+
+# --------------------------------------------------------------------------- attacks (issue 11)
+
+audit_directory = A.audit_directory
+
+def _public_page(body: str) -> str:
+    return ('<html><head><meta name="vawgstats-edition" content="public"></head><body>'
+            f"{body}</body></html>")
+
+
+REPEAT_TABLE = """<table><thead><tr><th>Victims</th><th>Victimised again within the window</th></tr></thead>
+<tbody><tr><td>All</td><td>31</td></tr><tr><td>Domestic abuse</td><td>{da}</td></tr>
+<tr><td>Not domestic abuse</td><td>&lt;10</td></tr></tbody></table>"""
+
+
+def test_audit_recovers_a_suppressed_cell_by_subtraction(tmp_path):
+    (tmp_path / "bcu-NA.html").write_text(_public_page(REPEAT_TABLE.format(da="26")), encoding="utf-8")
+    findings = audit_directory(tmp_path)
+    assert [f.kind for f in findings] == ["differencing"]
+    assert "'Not domestic abuse'" in findings[0].detail and "5" not in findings[0].detail
+    (tmp_path / "bcu-NA.html").write_text(_public_page(REPEAT_TABLE.format(da="[c]")), encoding="utf-8")
+    assert audit_directory(tmp_path) == []
+
+
+def test_audit_reads_a_bcu_and_its_boroughs_from_the_area_labels(tmp_path):
+    table = ("<table><thead><tr><th>Area</th><th>No outcome yet</th></tr></thead><tbody>"
+             "<tr><td>North Area (NA)</td><td>40 (12.0%)</td></tr><tr><td>Enfield</td><td>&lt;10 (not shown)</td></tr>"
+             "<tr><td>Haringey</td><td>33 (11.0%)</td></tr><tr><td>London</td><td>900 (11.0%)</td></tr></tbody></table>")
+    (tmp_path / "bcu-NA.html").write_text(_public_page(table), encoding="utf-8")
+    assert [f.kind for f in audit_directory(tmp_path)] == ["differencing"]
+
+
+def test_audit_scans_alt_text_and_captions(tmp_path):
+    page = _public_page('<img alt="Monthly crimes for NA: lowest 8, highest 40, mean 21, control limits 2 to 39.">'
+                        '<figure><figcaption>Charge rate: control limits -7.2% to 12.5%</figcaption></figure>'
+                        '<img alt="Monthly crimes: lowest 12, highest 40, control limits 0 to 45; from 2024-01 to 2025-06.">')
+    (tmp_path / "bcu-NA.html").write_text(page, encoding="utf-8")
+    details = [f.detail for f in audit_directory(tmp_path)]
+    assert any("lowest 8" in d for d in details) and any("limits 2" in d for d in details)
+    assert any("negative value" in d and "-7.2%" in d for d in details)
+    assert not any("lowest 12" in d or "limits 0" in d for d in details)
+    # the restricted edition may state small counts
+    (tmp_path / "bcu-NA.html").write_text(page.replace('content="public"', 'content="restricted"'), encoding="utf-8")
+    assert audit_directory(tmp_path) == []
+
+
+def test_audit_fails_on_a_restricted_report_in_a_public_folder(tmp_path):
+    (tmp_path / "london.html").write_text(_public_page("<p>overview</p>"), encoding="utf-8")
+    (tmp_path / "bcu-NA.html").write_text(
+        '<html><head><meta name="vawgstats-edition" content="restricted"></head><body>x</body></html>',
+        encoding="utf-8")
+    findings = audit_directory(tmp_path)
+    assert [f.kind for f in findings] == ["edition"] and "bcu-NA.html" in findings[0].detail

@@ -262,3 +262,67 @@ def test_recorded_crime_counts_alone_exit_2(tmp_path):
     result = run_cli("render", "--all", "--data", "ages.csv", "--out", "out", cwd=tmp_path)
     assert result.returncode == 2 and "ages.csv" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+@pytest.fixture(scope="module")
+def small_editions(tmp_path_factory):
+    """18 months of a small synthetic London (2% volume), rendered in both editions (issue 11)."""
+    root = tmp_path_factory.mktemp("small")
+    data = root / "crimes.csv"
+    write_records(synthetic.generate(seed=2021, start="2024-10", end="2026-03", scale=0.02), data)
+    for edition in ("public", "restricted"):
+        result = run_cli("render", "--bcu", "NA", "--data", str(data), "--edition", edition, "--out", edition,
+                         "--build", "build", "--renderer", "nbconvert", "--quiet", "-j", "2", cwd=root)
+        assert result.returncode == 0, result.stderr[-3000:]
+    return root, data
+
+
+def _tables_and_alts(html: str):
+    from vawgstats.audit import _DATA_URI, _expand, _HTMLScanner
+
+    scanner = _HTMLScanner()
+    scanner.feed(_DATA_URI.sub(" ", html))
+    scanner.close()
+    tables = [[[cell[1] for cell in _expand(cells)] for _, cells in table.rows] for table in scanner.tables]
+    return tables, scanner.alts
+
+
+def test_small_public_edition_gives_nothing_away(small_editions):
+    from vawgstats.audit_attack import differencing_findings
+
+    root, data = small_editions
+    audit = run_cli("audit", "public", "--data", str(data), cwd=root)
+    assert audit.returncode == 0, audit.stdout + audit.stderr
+    hidden_cells = 0
+    for name in ("bcu-NA.html", "london.html"):
+        public, public_alts = _tables_and_alts((root / "public" / name).read_text(encoding="utf-8"))
+        restricted, restricted_alts = _tables_and_alts((root / "restricted" / name).read_text(encoding="utf-8"))
+        assert len(public) == len(restricted), name
+        for shown, full in zip(public, restricted):
+            # every suppressed public cell is a figure of the restricted edition: the attack has targets
+            for row_p, row_r in zip(shown, full):
+                for cell_p, cell_r in zip(row_p, row_r):
+                    if cell_p.startswith(("<10", "[c]")) and cell_r[:1].isdigit():
+                        hidden_cells += 1
+                        value = int(cell_r.split(" ")[0].replace(",", ""))
+                        assert value < 10 if cell_p.startswith("<10") else value >= 10, (name, cell_p, cell_r)
+            assert differencing_findings(shown[0], shown[1:], name) == []
+        for alt in public_alts:
+            for word, number in re.findall(r"\b(lowest|highest|mean|limits|to) (-?\d[\d,]*)(?![\d.%])", alt):
+                assert not 0 < int(number.replace(",", "")) < 10, (name, alt)
+        for alt in public_alts + restricted_alts:
+            assert not re.search(r"limits -", alt), alt
+    assert hidden_cells > 0
+
+
+def test_editions_are_marked_and_kept_apart(small_editions):
+    root, data = small_editions
+    assert "OFFICIAL-SENSITIVE" not in (root / "public" / "bcu-NA.html").read_text(encoding="utf-8")
+    restricted = (root / "restricted" / "bcu-NA.html").read_text(encoding="utf-8")
+    body = restricted[restricted.index("<body"):]
+    assert body.count("OFFICIAL-SENSITIVE") >= 2
+    before = {p.name: p.read_bytes() for p in (root / "public").iterdir()}
+    into_public = run_cli("render", "--bcu", "NA", "--data", str(data), "--edition", "restricted", "--out",
+                          "public", "--build", "build", "--renderer", "nbconvert", "--quiet", cwd=root)
+    assert into_public.returncode == 2 and "holds the public edition" in into_public.stderr
+    assert {p.name: p.read_bytes() for p in (root / "public").iterdir()} == before

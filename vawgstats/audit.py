@@ -21,6 +21,13 @@
     (nearest such attribute wins) or the document carries
     ``<meta name="vawgstats-edition" content="public">``.
 
+(c) in public-edition HTML, suppressed cells that a table's own additive relations give
+    back by subtraction (kind ``"differencing"``; the relations are the ones suppression
+    declares, read from the row labels: see :mod:`vawgstats.audit_attack`), alt text and
+    captions stating a count below the threshold, a negative value or a rate above 100%
+    (kind ``"wording"``), and
+(d) a restricted page in a folder holding the public edition (kind ``"edition"``).
+
 A file that cannot be scanned (a PDF with no text extractor) is itself a
 finding of kind ``"unscanned"``, so that nothing passes silently.  Findings
 never show an identifier in full: only its first two characters and length.
@@ -38,6 +45,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
+from .audit_attack import differencing_findings, edition_findings, wording_findings
 from .definitions import SUPPRESSION_THRESHOLD
 from .errors import ParamsError
 
@@ -220,6 +228,9 @@ class _HTMLScanner(HTMLParser):
         self.open_tables: list[_Table] = []
         self.tables: list[_Table] = []
         self._skip = 0  # inside <script>/<style>: still text for identifiers, not table cells
+        self.alts: list[str] = []       # alt text of images
+        self.captions: list[str] = []   # figure and table captions
+        self._caption: list[str] | None = None
 
     # -- element stack
     def _edition(self) -> str | None:
@@ -232,6 +243,10 @@ class _HTMLScanner(HTMLParser):
         attributes = {k.lower(): (v or "") for k, v in attrs}
         if tag == "meta" and attributes.get("name", "").lower() == "vawgstats-edition":
             self.meta_edition = attributes.get("content", "").strip().lower()
+        if tag == "img" and attributes.get("alt"):
+            self.alts.append(attributes["alt"])
+        if tag in ("figcaption", "caption"):
+            self._caption = []
         for value in attributes.values():  # attribute values are published text too
             if value and not value.startswith("data:"):
                 self.text.append(" " + value + " ")
@@ -284,6 +299,9 @@ class _HTMLScanner(HTMLParser):
         self.text.append(" ")
 
     def _ended(self, tag):
+        if tag in ("figcaption", "caption") and self._caption is not None:
+            self.captions.append(" ".join("".join(self._caption).split()))
+            self._caption = None
         if tag in ("script", "style"):
             self._skip = max(0, self._skip - 1)
         if not self.open_tables:
@@ -315,6 +333,8 @@ class _HTMLScanner(HTMLParser):
 
     def _data(self, data):
         self.text.append(data)
+        if self._caption is not None:
+            self._caption.append(data)
         if self.open_tables and not self._skip:
             table = self.open_tables[-1]
             if table.cell is not None:
@@ -390,6 +410,9 @@ def _table_findings(table: _Table, threshold: int) -> list[str]:
                 problems.append(f"table at line {table.line}, body row {number} ({label[:40]!r}), "
                                 f"column {column!r}: {text[:60]!r} shows {', '.join(small)}, below "
                                 f"{threshold} and not suppressed (public edition: show '<{threshold}')")
+    if body:
+        problems.extend(differencing_findings(headers, [[cell[1] for cell in cells] for cells in body],
+                                              f"table at line {table.line}"))
     return problems
 
 
@@ -404,6 +427,9 @@ def _html_findings(text: str, threshold: int, document_public: bool | None = Non
         edition = table.edition
         if edition == "public" or (edition is None and public_doc):
             problems.extend(_table_findings(table, threshold))
+    if public_doc:
+        problems.extend(wording_findings(scanner.alts, "alt text", threshold))
+        problems.extend(wording_findings(scanner.captions, "caption", threshold))
     return "".join(scanner.text), problems
 
 
@@ -549,7 +575,9 @@ def _file_findings(path: Path, label: str, index: IdentifierIndex | None, thresh
             findings.append(Finding(label, "identifier",
                                     f"and {len(hits) - MAX_FINDINGS_PER_KIND} more identifiers"))
     for problem in problems[:MAX_FINDINGS_PER_KIND]:
-        findings.append(Finding(label, "small_count", problem))
+        kind = ("differencing" if "by subtraction" in problem
+                else "wording" if problem.startswith(("alt text", "caption")) else "small_count")
+        findings.append(Finding(label, kind, problem))
     if len(problems) > MAX_FINDINGS_PER_KIND:
         findings.append(Finding(label, "small_count",
                                 f"and {len(problems) - MAX_FINDINGS_PER_KIND} more unsuppressed small counts"))
@@ -592,4 +620,31 @@ def audit_directory(directory: str | os.PathLike, data_path: str | os.PathLike |
             findings.extend(_file_findings(path, label, index, threshold))
         except OSError as exc:
             findings.append(Finding(label, "unscanned", f"could not be read ({exc.strerror or exc})"))
+    findings.extend(_edition_findings(files))
+    return findings
+
+
+_META_EDITION = re.compile(r'<meta\s+name="vawgstats-edition"\s+content="([^"]*)"', re.I)
+
+
+def _edition_findings(files: list[Path]) -> list[Finding]:
+    """A restricted page in a folder holding the public edition (by its state file or its pages)."""
+    from .render.jobs import STATE_FILE
+
+    by_folder: dict[Path, dict[str, str | None]] = {}
+    for path in files:
+        if path.suffix.lower() in (".html", ".htm"):
+            try:
+                found = _META_EDITION.search(_read_text(path)[:20000])
+            except OSError:
+                continue
+            by_folder.setdefault(path.parent, {})[path.name] = found.group(1).lower() if found else None
+    findings = []
+    for folder, pages in sorted(by_folder.items()):
+        try:
+            recorded = json.loads((folder / STATE_FILE).read_text(encoding="utf-8")).get("edition")
+        except (OSError, ValueError, AttributeError):
+            recorded = None
+        for problem in edition_findings(pages, recorded, str(folder)):
+            findings.append(Finding(str(folder), "edition", problem))
     return findings

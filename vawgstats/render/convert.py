@@ -65,9 +65,27 @@ def _nbconvert_captions(text: str) -> str:
 
 
 def mark_edition(html: str, edition: str) -> str:
-    """Add ``<meta name="vawgstats-edition">`` to a page (read by ``vawgstats audit``)."""
+    """Add ``<meta name="vawgstats-edition">`` to a page (read by ``vawgstats audit``); a restricted
+    page also gets its protective marking (OFFICIAL-SENSITIVE) as the first and last thing in its body."""
+    from .guard import edition_marking
+
     tag = f'<meta name="vawgstats-edition" content="{escape(edition)}">'
-    return re.sub(r"<head([^>]*)>", lambda m: f"<head{m.group(1)}>\n{tag}", html, count=1)
+    html = re.sub(r"<head([^>]*)>", lambda m: f"<head{m.group(1)}>\n{tag}", html, count=1)
+    marking = edition_marking(edition)
+    if marking:
+        html = re.sub(r"<body([^>]*)>", lambda m: f"<body{m.group(1)}>\n{marking_html(marking, 'top')}", html,
+                      count=1)
+        at = html.rfind("</body>")
+        if at >= 0:
+            html = html[:at] + marking_html(marking, "bottom") + "\n" + html[at:]
+    return html
+
+
+def marking_html(marking: str, where: str) -> str:
+    """A protective-marking banner (top or bottom of a page)."""
+    return (f'<div class="protective-marking protective-marking-{where}" role="note" style="text-align:center;'
+            f'font-weight:bold;letter-spacing:0.05em;border:2px solid #0b0c0c;padding:0.3rem;margin:0.5rem 0">'
+            f'{escape(marking)}</div>')
 
 
 _EXPORTERS = threading.local()

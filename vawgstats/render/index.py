@@ -79,6 +79,13 @@ Data as at {escape(manifest['as_of'])}. Edition: {escape(edition)}. Rendered {es
 </body>
 </html>
 """
+    from .guard import edition_marking
+
+    if edition_marking(edition):
+        from .convert import marking_html
+
+        html = html.replace("<body>\n", f"<body>\n{marking_html(edition_marking(edition), 'top')}\n", 1)
+        html = html.replace("</body>", f"{marking_html(edition_marking(edition), 'bottom')}\n</body>", 1)
     path = out_dir / "index.html"
     temporary = out_dir / ".index.html.part"
     temporary.write_text(html, encoding="utf-8")

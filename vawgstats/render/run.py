@@ -12,6 +12,7 @@ from ..errors import ParamsError
 from ..geography import BCU_CODES
 from .convert import choose_renderer
 from .execute import _execute, _start_pool, _terminate_pool
+from .guard import EDITION_KEY, check_edition, run_lock
 from .index import write_index
 from .jobs import (FORMATS, JobResult, _job_key, _known_bcu, _outputs, _params_sha, _read_state, _sha256, _write_state,
                    build_jobs)
@@ -74,7 +75,6 @@ def render(*, bcus: list[str] | None = None, boroughs: list[str] | None = None,
     """
     from ..geography import borough_name
     from ..params import load_all_params, load_borough_params, load_defaults
-    from ..prepare import is_prepared, prepare
 
     started = time.perf_counter()
     if edition not in ("public", "restricted"):
@@ -93,6 +93,21 @@ def render(*, bcus: list[str] | None = None, boroughs: list[str] | None = None,
 
         load_returns(returns_path)  # fail early, naming the file and rows, on a bad returns file
     gap_share = load_defaults(params_dir).gap_share
+    with run_lock(build_root, out_dir):       # one run at a time per build and output folder
+        check_edition(out_dir, edition, _read_state(out_dir))   # before anything is written
+        return _render_locked(codes=codes, names=names, data_path=data_path, start=start, end=end,
+                              edition=edition, out_dir=out_dir, chosen=chosen, jobs=jobs, force=force,
+                              build_root=build_root, params_dir=params_dir, as_of=as_of,
+                              dask_scheduler=dask_scheduler, progress=progress, render_time=render_time,
+                              started=started, formats=formats, follow_up_days=follow_up_days,
+                              returns_path=returns_path, gap_share=gap_share)
+
+
+def _render_locked(*, codes, names, data_path, start, end, edition, out_dir, chosen, jobs, force, build_root,
+                   params_dir, as_of, dask_scheduler, progress, render_time, started, formats,
+                   follow_up_days, returns_path, gap_share) -> RenderSummary:
+    from ..prepare import is_prepared, prepare
+
     workers = max(1, min(jobs or os.cpu_count() or 1, len(codes) + len(names) + 1))
     pool = None
     if not dask_scheduler and workers > 1 and not is_prepared(data_path, start=start, end=end, as_of=as_of,
@@ -140,7 +155,8 @@ def render(*, bcus: list[str] | None = None, boroughs: list[str] | None = None,
             publish([Path(f) for f in result.files], out_dir)
             state[result.name] = next(j.key for j in todo if j.name == result.name)
         results.append(result)
-    if finished:
+    if finished or state.get(EDITION_KEY) != edition:
+        state[EDITION_KEY] = edition
         _write_state(out_dir, state)
     write_index(out_dir, results, prepared.manifest, edition, rendered_at)
     order = {job.name: i for i, job in enumerate(job_list)}
