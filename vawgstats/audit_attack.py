@@ -102,6 +102,10 @@ _STATED = re.compile(r"\b(lowest|highest|mean|median|limits?|from|to|of)\s+(-?\d
                      re.I)
 
 
+# of those, the words whose figure is a count of the chart (a control limit is a computed bound, not a count)
+_COUNT_WORDS = ("lowest", "highest", "mean", "median")
+
+
 def wording_findings(texts: Iterable[str], where: str, threshold: int = SUPPRESSION_THRESHOLD) -> list[str]:
     """Alt texts or captions stating a count below ``threshold``, a negative value or a rate above 100%."""
     problems = []
@@ -114,7 +118,8 @@ def wording_findings(texts: Iterable[str], where: str, threshold: int = SUPPRESS
                 problems.append(f"{where}: a negative value ({word} {number}{percent}) in {excerpt!r}")
             elif percent and value > 100:
                 problems.append(f"{where}: a rate above 100% ({word} {number}%) in {excerpt!r}")
-            elif not percent and "." not in number and 1 <= value < threshold:
+            elif (not percent and "." not in number and 1 <= value < threshold
+                  and word.lower() in _COUNT_WORDS):
                 problems.append(f"{where}: states a count below {threshold} ({word} {number}) in {excerpt!r}")
     return problems
 
