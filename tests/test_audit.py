@@ -431,7 +431,8 @@ def test_audit_recovers_a_suppressed_cell_by_subtraction(tmp_path):
 
 def test_audit_reads_a_bcu_and_its_boroughs_from_the_area_labels(tmp_path):
     table = ("<table><thead><tr><th>Area</th><th>No outcome yet</th></tr></thead><tbody>"
-             "<tr><td>North Area (NA)</td><td>40 (12.0%)</td></tr><tr><td>Enfield</td><td>&lt;10 (not shown)</td></tr>"
+             "<tr><td>North Area (NA)</td><td>40 (12.0%)</td></tr>"
+             "<tr><td>Enfield</td><td>&lt;10 (not shown)</td></tr>"
              "<tr><td>Haringey</td><td>33 (11.0%)</td></tr><tr><td>London</td><td>900 (11.0%)</td></tr></tbody></table>")
     (tmp_path / "bcu-NA.html").write_text(_public_page(table), encoding="utf-8")
     assert [f.kind for f in audit_directory(tmp_path)] == ["differencing"]
@@ -440,7 +441,8 @@ def test_audit_reads_a_bcu_and_its_boroughs_from_the_area_labels(tmp_path):
 def test_audit_scans_alt_text_and_captions(tmp_path):
     page = _public_page('<img alt="Monthly crimes for NA: lowest 8, highest 40, mean 21, control limits 2 to 39.">'
                         '<figure><figcaption>Charge rate: control limits -7.2% to 12.5%</figcaption></figure>'
-                        '<img alt="Monthly crimes: lowest 12, highest 40, control limits 0 to 45; from 2024-01 to 2025-06.">')
+                        '<img alt="Monthly crimes: lowest 12, highest 40, control limits 0 to 45; '
+                        'from 2024-01 to 2025-06.">')
     (tmp_path / "bcu-NA.html").write_text(page, encoding="utf-8")
     details = [f.detail for f in audit_directory(tmp_path)]
     assert any("lowest 8" in d for d in details) and not any("limits 2" in d for d in details)

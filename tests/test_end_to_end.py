@@ -272,8 +272,9 @@ def small_editions(tmp_path_factory):
     write_records(synthetic.generate(seed=2021, start="2024-10", end="2026-03", scale=0.02), data)
     for edition in ("public", "restricted"):
         result = run_cli("render", "--bcu", "NA", "--data", str(data), "--edition", edition, "--out", edition,
-                         "--build", "build", "--renderer", "nbconvert", "--quiet", "-j", "2", cwd=root)
-        assert result.returncode == 0, result.stderr[-3000:]
+                         "--build", "build", "--renderer", "nbconvert", "--format", "html", "--quiet", "-j", "2",
+                         cwd=root)
+        assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
     return root, data
 
 
@@ -323,6 +324,7 @@ def test_editions_are_marked_and_kept_apart(small_editions):
     assert body.count("OFFICIAL-SENSITIVE") >= 2
     before = {p.name: p.read_bytes() for p in (root / "public").iterdir()}
     into_public = run_cli("render", "--bcu", "NA", "--data", str(data), "--edition", "restricted", "--out",
-                          "public", "--build", "build", "--renderer", "nbconvert", "--quiet", cwd=root)
+                          "public", "--build", "build", "--renderer", "nbconvert", "--format", "html", "--quiet",
+                          cwd=root)
     assert into_public.returncode == 2 and "holds the public edition" in into_public.stderr
     assert {p.name: p.read_bytes() for p in (root / "public").iterdir()} == before

@@ -39,7 +39,8 @@ def test_restricted_into_a_public_folder_exits_2_and_changes_nothing(tmp_path, w
     out = public_folder(tmp_path / "reports", with_state)
     before = snapshot(out)
     result = CliRunner().invoke(cli.main, ["render", "--bcu", "NA", "--edition", "restricted", "--out", str(out),
-                                           "--build", str(tmp_path / "build"), "--renderer", "nbconvert"])
+                                           "--build", str(tmp_path / "build"), "--renderer", "nbconvert",
+                                           "--format", "html"])
     assert result.exit_code == 2, result.output
     assert "holds the public edition" in result.output and "the restricted edition is not rendered" in result.output
     assert "Traceback" not in result.output
@@ -67,8 +68,8 @@ def test_two_renders_at_once_on_the_same_folders_both_end_cleanly(tmp_path):
     out, build = tmp_path / "reports", tmp_path / "build"
     build.mkdir()
     command = [sys.executable, "-m", "vawgstats.cli", "render", "--bcu", "NA", "--data", str(data), "--start", START,
-               "--end", END, "--out", str(out), "--build", str(build), "--renderer", "nbconvert", "-j", "1",
-               "--quiet"]
+               "--end", END, "--out", str(out), "--build", str(build), "--renderer", "nbconvert",
+               "--format", "html", "-j", "1", "--quiet"]
     # This test holds the build folder's lock while both commands start, so both must find it
     # busy; it lets go once both say they are waiting (no timing: it reads what they print).
     lock = open(build / ".vawgstats.lock", "a+")
@@ -89,7 +90,8 @@ def test_two_renders_at_once_on_the_same_folders_both_end_cleanly(tmp_path):
         for p in processes:
             if p.poll() is None:
                 p.kill()
-    assert [p.returncode for p in processes] == [0, 0], [log.read_text()[-2000:] for log in logs]
+    assert [p.returncode for p in processes] == [0, 0], ([log.read_text()[-2000:] for log in logs],
+                                                         [stdout[-2000:] for stdout, _ in results])
     outputs = [stdout for stdout, _ in results]
     # one rendered the reports, the other found them done (the same inputs) and skipped them
     assert sorted(o.split(" report(s)")[0] for o in outputs) == ["Rendered 0", "Rendered 2"], outputs

@@ -176,3 +176,12 @@ def test_complementary_cells_carry_the_footnote():
 def test_restricted_edition_hides_nothing(small_london):
     assert protect(small_london.table("repeat"), "repeat", "restricted").status == {}
     assert "<10" not in tables.repeat(small_london.table("repeat"), "NA", "restricted").to_string()
+
+
+def test_map_shades_no_borough_whose_count_is_suppressed(small_london):
+    headline, rates = small_london.table("headline"), small_london.table("borough_rates")
+    shown = protect(headline, "headline", "public")
+    hidden = {b for b in rates["borough"] if shown.hidden(b, "volume", "numerator")}
+    mapped = set(tables.map_rates(rates, headline, "public")["borough"])
+    assert not hidden & mapped and mapped | hidden == set(rates["borough"])
+    assert len(tables.map_rates(rates, headline, "restricted")) == len(rates)

@@ -737,6 +737,18 @@ def funnel_alt_text(rows: pd.DataFrame, unit: str | None, what: str, per_1000: b
             f"Outside the 95% limits: {listed}.{own}")
 
 
+def map_rates(rates: pd.DataFrame, headline_table: pd.DataFrame, edition: str) -> pd.DataFrame:
+    """The boroughs a map may shade in ``edition``: in the public edition none whose count is
+    suppressed (primary or complementary, as in the tables), since population x rate gives it back."""
+    if edition != "public":
+        return rates
+    metric = "volume" if (headline_table["metric"] == "volume").any() else "offences"
+    shown = protect(headline_table, "headline", edition)
+    keep = [not (shown.hidden(b, metric, "numerator") or is_suppressed(c, edition))
+            for b, c in zip(rates["borough"], rates["crimes"])]
+    return rates[keep]
+
+
 def map_alt_text(rates: pd.DataFrame, highlight: list[str], kind: str = "BCU") -> str:
     """Alt text for the borough map: highest and lowest boroughs and the highlighted ones."""
     ordered = rates.sort_values("per_year_per_1000", ascending=False)
