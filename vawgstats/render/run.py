@@ -100,12 +100,12 @@ def render(*, bcus: list[str] | None = None, boroughs: list[str] | None = None,
                               build_root=build_root, params_dir=params_dir, as_of=as_of,
                               dask_scheduler=dask_scheduler, progress=progress, render_time=render_time,
                               started=started, formats=formats, follow_up_days=follow_up_days,
-                              returns_path=returns_path, gap_share=gap_share)
+                              returns_path=returns_path, gap_share=gap_share, population=population)
 
 
 def _render_locked(*, codes, names, data_path, start, end, edition, out_dir, chosen, jobs, force, build_root,
                    params_dir, as_of, dask_scheduler, progress, render_time, started, formats,
-                   follow_up_days, returns_path, gap_share) -> RenderSummary:
+                   follow_up_days, returns_path, gap_share, population) -> RenderSummary:
     from ..prepare import is_prepared, prepare
 
     workers = max(1, min(jobs or os.cpu_count() or 1, len(codes) + len(names) + 1))
