@@ -154,6 +154,12 @@ def test_girls_view_cannot_be_had_by_subtraction_from_the_all_ages_table():
     assert under.iloc[0]["Rape"] == "<10"
     adult = cr.age_outcomes(by_age, "NA", "18 and over", cr.age_pattern(by_age, all_ages, "public"), "public")
     assert adult.iloc[0]["Rape"] == "[c]"  # 54 - 50 would give the 4 girls back
+    # an adult rate whose counts are large but whose denominator is hidden only to protect the girls'
+    # count reads "[c]", not "not shown (<10)"; the girls' own rate is "(<10)"
+    charged = by_age.assign(numerator=[2, 20])
+    pattern = cr.age_pattern(charged, all_ages.assign(numerator=22), "public")
+    assert cr.age_outcomes(charged, "NA", "18 and over", pattern, "public").iloc[1]["Rape"] == "[c]"
+    assert cr.age_outcomes(charged, "NA", "under 18", pattern, "public").iloc[1]["Rape"] == "not shown (<10)"
     assert "[c]" in text and "subtraction" in text
     shown = cr.age_outcomes(by_age, "NA", "18 and over", cr.age_pattern(by_age, all_ages, "restricted"), "restricted")
     assert shown.iloc[0]["Rape"] == "50"
@@ -229,3 +235,32 @@ def test_a_boroughs_commitments_section_says_the_returns_cover_the_bcu():
     note = cr.returns_cover_note("NA", "Enfield")
     assert "North Area BCU" in note and "Enfield and Haringey" in note and "not Enfield alone" in note
     assert not hasattr(units.ReportUnit, "commitments_note")
+
+
+def test_the_force_table_hides_what_the_returns_pattern_hides_for_the_same_period():
+    """A force cell hidden ("[c]") in the returns' pattern is hidden in the police-perpetrated table
+    too, for the report period; other periods keep the table's own rule."""
+    from vawgstats.geography import BCU_CODES
+
+    conduct, complaint = "police_perpetrated_conduct_cases", "police_perpetrated_complaint_cases"
+    rows = [("2023-01", "2023-12", code, conduct, 20 + i) for i, code in enumerate(BCU_CODES)]
+    rows += [("2023-01", "2023-12", "MPS", conduct, sum(20 + i for i in range(12))),
+             ("2023-01", "2023-12", "MPS", complaint, 5),
+             ("2021-10", "2022-03", "MPS", conduct, 213), ("2021-10", "2022-03", "MPS", complaint, 28)]
+    returns = parse_returns(pd.DataFrame(rows, columns=["start", "end", "bcu", "measure", "value"]).astype(str), "t")
+    period = as_period("2023-01", "2023-12")
+    figures = commitments.period_figures(returns, period)
+    shown = cr.protection(figures, "public")
+    # complaint 5 is primary; cases = conduct + complaint puts conduct (smaller than cases) in [c]
+    assert shown.state("MPS", complaint, "value") == "primary"
+    assert shown.state("MPS", conduct, "value") == "complementary"
+    force = commitments.force_periods(returns)
+    linked = cr.police_perpetrated(force, "public", figures, period).set_index("Period")
+    assert linked.loc["Jan 2023 to Dec 2023", "Conduct cases"] == "[c]"
+    assert linked.loc["Jan 2023 to Dec 2023", "Complaint cases"] == "<10"
+    assert linked.loc["Oct 2021 to Mar 2022", "Conduct cases"] == "213"
+    alone = cr.police_perpetrated(force, "public").set_index("Period")
+    assert alone.loc["Jan 2023 to Dec 2023", "Conduct cases"] != "[c]"   # the link is what hides it
+    assert "[c]" in cr.police_perpetrated_section(force, "public", figures, period)
+    assert cr.police_perpetrated(force, "restricted", figures, period).set_index("Period").loc[
+        "Jan 2023 to Dec 2023", "Conduct cases"] == f"{sum(20 + i for i in range(12)):,}"

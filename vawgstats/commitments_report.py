@@ -418,19 +418,37 @@ def bcu_activity_alt_text(figures: pd.DataFrame, targets_by_unit: dict[str, dict
             f"pro-rated target marked; {met} of {len(given)} BCUs with returns met the target.")
 
 
-def police_perpetrated(table: pd.DataFrame, edition: str) -> pd.DataFrame:
+def police_perpetrated(table: pd.DataFrame, edition: str, figures: pd.DataFrame | None = None,
+                       period=None) -> pd.DataFrame:
     """The force's police-perpetrated VAWG figures, one row per period reported (suppressed in the
-    public edition: a count below the threshold, and any sum or share it is part of)."""
+    public edition: a count below the threshold, and any sum or share it is part of).
+
+    ``figures`` and ``period`` (the prepared ``commitment_figures`` and the report's period): a row
+    for the report period or the previous one shows the force's cells as the returns' pattern has
+    them (:func:`protection`), so a force total hidden there ("[c]") to protect a BCU is hidden here.
+    """
+    shown = protection(figures, edition) if figures is not None and period is not None else None
+    columns = {}
+    if shown is not None:
+        columns = {(str(period.start), str(period.end)): "value",
+                   (str(period.previous().start), str(period.previous().end)): "previous_value"}
     rows = []
     for record in table.itertuples(index=False):
         values = record._asdict()
+        column = columns.get((str(values["start"]), str(values["end"])))
+
+        def pattern(name: str) -> str | None:
+            measure = name if name.startswith("police_perpetrated_") else f"police_perpetrated_{name}"
+            return shown.state(FORCE, measure, column) if column else None
 
         def small(name: str) -> bool:
-            return is_suppressed(values[name], edition)
+            return is_suppressed(values[name], edition) or pattern(name) is not None
 
         def count(name: str, parts: tuple[str, ...] = ()) -> str:
             if _missing(values[name]):
                 return "–"
+            if pattern(name) == COMPLEMENTARY:
+                return COMPLEMENTARY_LABEL
             if small(name) or any(small(p) for p in parts if not _missing(values[p])):
                 return SUPPRESSED if small(name) else HIDDEN
             return f"{values[name]:,.0f}"
@@ -453,13 +471,17 @@ def police_perpetrated(table: pd.DataFrame, edition: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def police_perpetrated_section(table: pd.DataFrame, edition: str) -> str:
+def police_perpetrated_section(table: pd.DataFrame, edition: str, figures: pd.DataFrame | None = None,
+                               period=None) -> str:
     if table.empty:
         return (f"Police-perpetrated VAWG: {NO_RETURN} (force-wide rows, `bcu` = {FORCE}, measures "
                 "police_perpetrated_*).\n")
-    return markdown(police_perpetrated(table, edition),
-                    "Police-perpetrated VAWG in the Met (force-wide returns; NPCC definitions: new cases and "
+    shown = police_perpetrated(table, edition, figures, period)
+    text = markdown(shown, "Police-perpetrated VAWG in the Met (force-wide returns; NPCC definitions: new cases and "
                     "allegations in each period)", "tbl-police-perpetrated")
+    if (shown == COMPLEMENTARY_LABEL).any().any():
+        text += f"\n{COMPLEMENTARY_NOTE}\n"
+    return text
 
 
 # --------------------------------------------------------------------------- the girls' view
@@ -493,10 +515,12 @@ def age_outcomes(by_age: pd.DataFrame, unit: str, band: str, pattern: dict, edit
             if row is None:
                 out[offence_type] = "–"
                 continue
-            hidden_rate = (is_suppressed(row["numerator"], edition) or is_suppressed(row["denominator"], edition)
-                           or state(offence_type, measure, "numerator") is not None
-                           or state(offence_type, measure, "denominator") is not None)
-            out[offence_type] = RATE_NOT_SHOWN if hidden_rate else pct(row["rate"])
+            states = (state(offence_type, measure, "numerator"), state(offence_type, measure, "denominator"))
+            small = (is_suppressed(row["numerator"], edition) or is_suppressed(row["denominator"], edition)
+                     or any(how is not None and how != COMPLEMENTARY for how in states))
+            # a rate hidden only to protect a small count elsewhere is "[c]", not "not shown (<10)"
+            out[offence_type] = (RATE_NOT_SHOWN if small else COMPLEMENTARY_LABEL if any(states)
+                                 else pct(row["rate"]))
         rows.append(out)
     return pd.DataFrame(rows)
 
