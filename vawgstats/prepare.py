@@ -32,6 +32,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -60,10 +61,52 @@ reports in the output folder are for publication, and only after
 `vawgstats audit` has passed on them.
 """
 
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    """SHA-256 of a file's bytes, as hex (remembered while the file's size and mtime stay the same)."""
+#: Where :func:`sha256_file` keeps the hashes of data files in a build folder, so that a new
+#: process does not read an unchanged file again to hash it.
+HASHES_FILE = "file-hashes.json"
+#: A file modified less than this long ago is hashed but its hash not kept: a write within the
+#: filesystem's timestamp granularity could otherwise leave size and mtime unchanged.
+_RECENT_NS = 2_000_000_000
+
+
+def _file_identity(status: os.stat_result) -> dict:
+    return {"size": status.st_size, "mtime_ns": status.st_mtime_ns, "ctime_ns": status.st_ctime_ns,
+            "inode": status.st_ino}
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20, *, build_root: str | Path | None = None) -> str:
+    """SHA-256 of a file's bytes, as hex (remembered while the file's size and mtime stay the same).
+
+    With ``build_root``, the hash is also kept in ``<build_root>/file-hashes.json`` keyed by the
+    file's resolved path with its size, mtime, ctime and inode: a new process reuses it while all
+    of these are unchanged, and hashes the file again when any of them differs.
+    """
     status = Path(path).stat()
-    return _sha256_of(str(Path(path).resolve()), status.st_size, status.st_mtime_ns, chunk)
+    resolved = str(Path(path).resolve())
+    if build_root is None:
+        return _sha256_of(resolved, status.st_size, status.st_mtime_ns, chunk)
+    store = Path(build_root) / HASHES_FILE
+    identity = _file_identity(status)
+    try:
+        known = json.loads(store.read_text(encoding="utf-8"))
+        if not isinstance(known, dict):
+            known = {}
+    except (OSError, ValueError):
+        known = {}
+    entry = known.get(resolved)
+    if isinstance(entry, dict) and {k: entry.get(k) for k in identity} == identity and entry.get("sha256"):
+        return str(entry["sha256"])
+    digest = _sha256_of(resolved, status.st_size, status.st_mtime_ns, chunk)
+    if time.time_ns() - status.st_mtime_ns > _RECENT_NS:
+        known[resolved] = {**identity, "sha256": digest}
+        try:
+            store.parent.mkdir(parents=True, exist_ok=True)
+            temporary = store.with_name(f".{HASHES_FILE}.{os.getpid()}.part")
+            temporary.write_text(json.dumps(known, indent=1, sort_keys=True), encoding="utf-8")
+            os.replace(temporary, store)
+        except OSError:
+            pass  # a read-only build folder: the file is hashed again next time
+    return digest
 
 
 @lru_cache(maxsize=32)
@@ -204,7 +247,7 @@ def _prepared_directory(data_path, *, start, end, as_of, build_root, window_days
     from .commitments import returns_key
 
     data_path = Path(data_path) if data_path is not None else default_data_path()
-    data_sha = sha256_file(data_path) if data_path.exists() else None
+    data_sha = sha256_file(data_path, build_root=build_root) if data_path.exists() else None
     requested = {"data_sha256": data_sha, "returns_sha256": returns_key(returns_path), "start": start, "end": end,
                  "as_of": as_of,
                  "window_days": window_days, "period_months": period_months, "follow_up_days": follow_up_days,
