@@ -12,11 +12,23 @@ The public API in brief:
 
 from __future__ import annotations
 
-from .definitions import in_vawg_scope
 from .errors import DataError, ParamsError, RenderError, VawgstatsError
-from .schema import load, validate
 
 __version__ = "0.1.0"
+
+#: Exported names imported on first use (they bring in pandas and pyarrow, which a command
+#: that finds nothing to do never needs).
+_LAZY = {"in_vawg_scope": "definitions", "load": "schema", "validate": "schema"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "DataError", "ParamsError", "RenderError", "VawgstatsError",

@@ -26,11 +26,12 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
+from ._lazy import lazy_module
 from .periods import Period, as_period
 from .returns import COLUMNS, DERIVED, FORCE, MEASURES, RESPONDENTS_SUFFIX
+
+np = lazy_module("numpy", globals(), "np")  # imported on first use
+pd = lazy_module("pandas", globals(), "pd")  # imported on first use
 
 FIGURE_COLUMNS = ["unit", "measure", "kind", "value", "respondents", "rows", "months_covered", "latest_end"]
 #: Months of monthly returns kept for trend charts (to the period's end).

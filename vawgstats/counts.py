@@ -38,11 +38,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
+from ._lazy import lazy_module
 from .errors import DataError
 from .geography import BCU_CODES, BOROUGH_TO_BCU
+
+np = lazy_module("numpy", globals(), "np")  # imported on first use
+pd = lazy_module("pandas", globals(), "pd")  # imported on first use
 
 #: The columns of a counts table, in order.
 COUNTS_COLUMNS: tuple[str, ...] = ("month", "bcu", "borough", "ward", "measure", "category", "count", "source")

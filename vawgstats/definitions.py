@@ -16,7 +16,9 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-import pandas as pd
+from ._lazy import lazy_module
+
+pd = lazy_module("pandas", globals(), "pd")  # imported on first use
 
 #: Home Office outcome types allowed in the data (empty = no outcome yet).
 OUTCOME_CODES: tuple[str, ...] = (

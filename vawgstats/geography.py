@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-import numpy as np
-import pandas as pd
-
+from ._lazy import lazy_module
 from .errors import ParamsError
+
+np = lazy_module("numpy", globals(), "np")  # imported on first use
+pd = lazy_module("pandas", globals(), "pd")  # imported on first use
 
 
 @dataclass(frozen=True)

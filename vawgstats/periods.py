@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import pandas as pd
-
+from ._lazy import lazy_module
 from .errors import ParamsError
+
+pd = lazy_module("pandas", globals(), "pd")  # imported on first use
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 

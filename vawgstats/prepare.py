@@ -37,8 +37,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import pandas as pd
-
+from ._lazy import lazy_module
 from . import __version__, definitions as d
 from .fingerprint import SYNTHETIC_SOURCES, code_fingerprint
 from .geography import BCU_CODES, BOROUGHS
@@ -48,6 +47,8 @@ from .periods import Period, as_period
 from .unit_tables import (PROPORTIONS, SCOPED_COLUMNS, TREND_MONTHS, UNIT_TYPES, borough_rates,  # noqa: F401
                           data_quality, earliest_needed, funnel_table, headline_table, monthly_table,
                           offence_outcomes_table, repeat_table, top_places)
+
+pd = lazy_module("pandas", globals(), "pd")  # imported on first use
 
 PREPARED_VERSION = "2"  # bump when the tables' layout changes
 
@@ -297,15 +298,15 @@ def prepare(data_path: str | Path | None = None, *, start: str | None = None, en
     ``population``: a CSV of female population estimates (:mod:`vawgstats.population`;
     default: the package's ONS mid-2019); the year nearest the period's middle is used.
     """
-    from .counts import is_counts_file
-    from .synthetic import is_synthetic
-
     data_path, data_sha, key, directory = _prepared_directory(
         data_path, start=start, end=end, as_of=as_of, build_root=build_root, window_days=window_days,
         period_months=period_months, follow_up_days=follow_up_days, returns_path=returns_path,
         gap_share=gap_share, population=population)
     if (directory / "manifest.json").exists():
         return open_prepared(directory)
+    from .counts import is_counts_file
+    from .synthetic import is_synthetic
+
     if data_path.exists() and is_counts_file(data_path):
         if returns_path is not None:
             import warnings

@@ -33,10 +33,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
-import pandas as pd
-
+from ._lazy import lazy_module
 from .errors import DataError
 from .geography import BCU_CODES
+
+pd = lazy_module("pandas", globals(), "pd")  # imported on first use
 
 #: The columns of a returns file, in order; ``end``, ``source`` and ``note`` may be left out.
 COLUMNS: tuple[str, ...] = ("start", "end", "bcu", "measure", "value", "source", "note")

@@ -9,11 +9,12 @@ read the same tables.  :mod:`vawgstats.prepare` writes them to the build folder.
 
 from __future__ import annotations
 
-import pandas as pd
-
+from ._lazy import lazy_module
 from . import definitions as d
 from .geography import BOROUGH_TO_BCU, lsoa_in_other_borough
 from .periods import Period, as_period
+
+pd = lazy_module("pandas", globals(), "pd")  # imported on first use
 
 TREND_MONTHS = 24
 UNIT_TYPES = ("london", "bcu", "borough")

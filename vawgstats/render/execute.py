@@ -23,6 +23,12 @@ from .kernel import (_WARM_ENGINE, KERNEL_NAME, _kernel_environment, shutdown_wa
                      warm_up)
 
 
+#: At most this many reports to make (and no worker processes started already, as while the tables
+#: are prepared): they run one after another in this process, in one kernel, rather than in new
+#: worker processes that each import the report's libraries and start a kernel of their own.
+FEW_REPORTS = 3
+
+
 def run_job(job: Job | dict, warm_kernel: bool = False) -> JobResult:
     """Execute and convert one report in its working folder (runs in a worker process).
 
@@ -133,6 +139,8 @@ def _execute(todo: list[Job], *, jobs: int | None, dask_scheduler: str | None, p
             yield from _execute_dask(todo, dask_scheduler, bar)
             return
         workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
+        if pool is None and len(todo) <= FEW_REPORTS:
+            workers = 1  # starting worker processes and their kernels would cost more than it saves
         if workers == 1 and pool is None:
             try:
                 for job in todo:
