@@ -211,3 +211,29 @@ def test_a_warm_kernel_starts_each_report_afresh(tmp_path):
     cell = nbformat.read(tmp_path / "b" / "second.ipynb", as_version=4).cells[0]
     assert cell.execution_count == 1
     assert cell.outputs[0]["text"].split() == ["False", str(pid), str(tmp_path / "b")]
+
+
+def test_a_few_reports_run_in_this_process_and_many_in_workers(monkeypatch):
+    """Starting worker processes (each importing the report libraries and starting a kernel) for a
+    few reports costs more than it saves: up to FEW_REPORTS run here, one after another."""
+    class PoolStarted(Exception):
+        pass
+
+    def no_pool(*args, **kwargs):
+        raise PoolStarted
+
+    ran = []
+    monkeypatch.setattr(execute, "_start_pool", no_pool)
+    monkeypatch.setattr(execute, "run_job", lambda job, warm_kernel=False: ran.append((job.name, warm_kernel))
+                        or render_jobs.JobResult(job.name, "written"))
+    monkeypatch.setattr(execute, "shutdown_warm_kernel", lambda: None)
+
+    def todo(count):
+        return [render_jobs.Job(f"bcu-{i}", "nb.ipynb", "title", {}, "work", "nbconvert", "jupyter", "public")
+                for i in range(count)]
+
+    few = list(execute._execute(todo(execute.FEW_REPORTS), jobs=4, dask_scheduler=None, progress=False))
+    assert [r.status for r in few] == ["written"] * execute.FEW_REPORTS
+    assert ran == [(f"bcu-{i}", True) for i in range(execute.FEW_REPORTS)]  # in order, in one warm kernel
+    with pytest.raises(PoolStarted):
+        list(execute._execute(todo(execute.FEW_REPORTS + 1), jobs=2, dask_scheduler=None, progress=False))

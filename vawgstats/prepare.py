@@ -127,12 +127,13 @@ def cache_dir() -> Path:
 def default_data_path() -> Path:
     """The embedded synthetic London, generated on first use and cached (no download)."""
     from . import synthetic
-    from .schema import write_records
 
     name = (f"synthetic-london-seed{synthetic.DEFAULT_SEED}-{synthetic.DEFAULT_START}-"
             f"{synthetic.DEFAULT_END}-v{__version__}-{code_fingerprint(*SYNTHETIC_SOURCES)}.parquet")
     path = cache_dir() / name
     if not path.exists():
+        from .schema import write_records
+
         path.parent.mkdir(parents=True, exist_ok=True)
         frame = synthetic.generate()
         with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as handle:

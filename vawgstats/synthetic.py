@@ -40,11 +40,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-import pandas as pd
-
+from ._lazy import lazy_module
 from .geography import BCU_CODES, boroughs_table, lsoa_table
 from .periods import Period, as_period
+
+np = lazy_module("numpy", globals(), "np")  # imported on first use
+pd = lazy_module("pandas", globals(), "pd")  # imported on first use
 
 #: Written into the ``source`` column of every synthetic record.
 SYNTHETIC_SOURCE = "vawgstats synthetic London (not real data)"
@@ -58,7 +59,7 @@ IN_SCOPE_PER_YEAR = 140_000
 OUT_OF_SCOPE_PER_YEAR = 60_000
 
 # Monthly seasonal factors, January..December (from 2022 dashboard totals).
-SEASONALITY = np.array([0.98, 0.94, 1.03, 0.97, 1.06, 1.03, 1.08, 1.04, 0.98, 1.00, 0.97, 0.92])
+SEASONALITY = (0.98, 0.94, 1.03, 0.97, 1.06, 1.03, 1.08, 1.04, 0.98, 1.00, 0.97, 0.92)
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,7 @@ CHARGE_GROWTH = 1.05
 def _day_weights(days: pd.DatetimeIndex, first_year: int, normalise: bool = True) -> np.ndarray:
     months = days.month.to_numpy() - 1
     years = days.year.to_numpy() + days.day_of_year.to_numpy() / 366.0 - first_year
-    weights = SEASONALITY[months] * (VOLUME_GROWTH ** years)
+    weights = np.asarray(SEASONALITY)[months] * (VOLUME_GROWTH ** years)
     return weights / weights.sum() if normalise else weights
 
 
