@@ -36,10 +36,11 @@ reports, charts and sentences ask it with :func:`gaps_in` and :func:`data_months
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
-
+from ._lazy import lazy_module
 from .periods import Period
+
+np = lazy_module("numpy", globals(), "np")  # imported on first use
+pd = lazy_module("pandas", globals(), "pd")  # imported on first use
 
 #: A month is a gap when it has fewer records than this share of its neighbours' median.
 GAP_SHARE = 0.5
