@@ -232,13 +232,14 @@ def main(argv: list[str] | None = None) -> None:
         unchanged, done = run_ours(data, work / "out", work / "build", args.jobs, args.boroughs, params)
         if done["statuses"].count("skipped") != reports:
             sys.exit(f"unchanged run did not skip every report: {done['statuses']}")
-        print(f"# unchanged {unchanged:.2f} s", flush=True)
+        print(f"# unchanged {unchanged:.2f} s (CPU {done['cpu']:.2f} s)", flush=True)
         expected = change_one_bcu(params)
         expected = [name for name in expected if args.boroughs or name.startswith("bcu-")]
         changed, done = run_ours(data, work / "out", work / "build", args.jobs, args.boroughs, params)
         if sorted(done["written"]) != sorted(expected):
             sys.exit(f"after changing one BCU's parameters, expected {expected} written, not {done['written']}")
-        print(f"# params_changed {changed:.2f} s ({', '.join(done['written'])} and the index)", flush=True)
+        print(f"# params_changed {changed:.2f} s (CPU {done['cpu']:.1f} s; {', '.join(done['written'])} and the index)",
+              flush=True)
         line = (f"bench_render records={records} reports={reports} prepare_seconds={prepared:.2f} "
                 f"prepare_again_seconds={again:.2f} cold_seconds={cold:.1f} cold_cpu_seconds={cold_cpu:.1f} "
                 f"unchanged_seconds={unchanged:.2f} "
