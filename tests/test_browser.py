@@ -80,3 +80,20 @@ def test_report_loads_without_errors_and_all_images_render(driver, report_files,
     for href in links:
         if href and href.endswith(".html") and "://" not in href:
             assert (report_files / href).exists(), href
+
+
+def test_index_map_links_are_keyboard_reachable(driver, report_files):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    driver.get((report_files / "index.html").as_uri())
+    hrefs = driver.execute_script(
+        "return Array.from(document.querySelectorAll('svg.bcu-map a')).map(a => a.getAttribute('href'));")
+    assert hrefs == ["bcu-SW.html"]                       # only the report present is a link
+    assert "12 Basic Command Units" in driver.execute_script(
+        "return document.querySelector('svg.bcu-map > title').textContent;")
+    reached = []
+    for _ in range(4):
+        ActionChains(driver).send_keys(Keys.TAB).perform()
+        reached.append(driver.execute_script("return document.activeElement.getAttribute('href');"))
+    assert reached[0] == "bcu-SW.html", reached            # the map is the first stop

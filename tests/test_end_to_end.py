@@ -89,6 +89,37 @@ def _headline_section(html: str) -> str:
     return html[start:html.index(">Trends<")]
 
 
+def _headline_values(html: str) -> dict[str, str]:
+    """{Measure: Value} of a report's headline table."""
+    from html import unescape
+
+    table = _headline_section(html)
+    rows = re.findall(r"<tr>(.*?)</tr>", table, re.S)
+    cells = [[unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", r, re.S)]
+             for r in rows]
+    return {c[0]: c[1] for c in cells if len(c) > 1}
+
+
+def test_index_is_a_front_door(rendered):
+    """The BCU map (links for the reports present, titles for screen readers), a table of every
+    report with the figures its own headline table shows, and HTML and PDF links."""
+    root, _, _ = rendered
+    index = (root / "out" / "index.html").read_text(encoding="utf-8")
+    svg = index[index.index("<svg"):index.index("</svg>")]
+    assert svg.count('<path class="bcu"') == 2 and svg.count('<path class="bcu absent"') == 10
+    assert '<a href="bcu-NA.html" aria-label="North Area (NA): Enfield, Haringey"' in svg
+    assert "<title>North Area (NA): Enfield, Haringey</title>" in svg and 'id="bcu-map-title"' in svg
+    assert not re.search(r"(src|href)=\"https?://", index) and "<script" not in index
+    for name in ("bcu-NA", "bcu-EA", "london"):
+        assert f'href="{name}.html"' in index and f'href="{name}.pdf"' in index
+    assert "SYNTHETIC DATA" in index and "April 2025 to March 2026" in index and "Edition: public" in index
+    row = re.search(r'<tr><th scope="row"><a href="bcu-NA.html">.*?</tr>', index, re.S).group(0)
+    values = _headline_values((root / "out" / "bcu-NA.html").read_text(encoding="utf-8"))
+    for measure in ("In-scope VAWG crimes recorded", "Charge/summons rate", "Repeat victimisation rate"):
+        assert f'<td class="num">{escape(values[measure])}<br><span class="verdict">' in row, measure
+    assert re.search(r'class="verdict">(significant (increase|decrease)|no significant change)<', row)
+
+
 def test_headline_numbers_equal_the_metrics_library(rendered):
     root, data, _ = rendered
     df = load(data)

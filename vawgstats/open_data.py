@@ -346,6 +346,8 @@ def quality_table(counts: pd.DataFrame, period: Period) -> pd.DataFrame:
 def prepared_tables(counts: pd.DataFrame, period: Period,
                     population: pd.Series | None = None) -> dict[str, pd.DataFrame]:
     """Every table of the open-data reports, by name (written by :func:`vawgstats.prepare.prepare`)."""
+    from .areas import ward_counts
+
     headline = headline_table(counts, period, population)
     tables = {
         "headline": headline,
@@ -353,6 +355,7 @@ def prepared_tables(counts: pd.DataFrame, period: Period,
         "funnel": funnel_table(headline),
         "borough_rates": borough_rates(headline),
         "wards": ward_hotspots(counts, period),
+        "ward_counts": ward_counts(counts, period),
         "quality": quality_table(counts, period),
     }
     for name, (source, _, _) in BREAKDOWNS.items():

@@ -19,6 +19,7 @@ Tables (``unit_type`` is ``london``, ``bcu`` or ``borough``; ``unit`` is
 - ``repeat``: repeat victimisation overall and by domestic abuse flag, with
   repeat suspects and crimes lacking a victim ID;
 - ``places``: the busiest LSOAs per BCU and borough (:func:`top_places`);
+- ``lsoa_counts``: in-scope crimes per LSOA, for the LSOA map (:func:`vawgstats.areas.lsoa_counts`);
 - ``quality``: data-quality counts per unit (:func:`data_quality`).
 
 The build folder holds restricted material (see its README); nothing here
@@ -50,7 +51,7 @@ from .unit_tables import (PROPORTIONS, SCOPED_COLUMNS, TREND_MONTHS, UNIT_TYPES,
 
 pd = lazy_module("pandas", globals(), "pd")  # imported on first use
 
-PREPARED_VERSION = "2"  # bump when the tables' layout changes
+PREPARED_VERSION = "3"  # bump when the tables' layout changes (3: lsoa_counts, ward_counts)
 
 BUILD_README = """\
 # build/ — RESTRICTED
@@ -341,6 +342,8 @@ def prepare(data_path: str | Path | None = None, *, start: str | None = None, en
     headline = headline_table(scoped, period, window_days, first_recorded=df["recorded_date"].min(),
                               as_of=as_of_date, precision=date_precision(df),
                               population=residents)
+    from . import areas  # imported here: prepare's module import stays light
+
     tables = {
         "headline": headline,
         "monthly": monthly_table(scoped, period, first_recorded=df["recorded_date"].min(),
@@ -349,6 +352,7 @@ def prepare(data_path: str | Path | None = None, *, start: str | None = None, en
         "offence_outcomes": offence_outcomes_table(scoped, period),
         "repeat": repeat_table(scoped, period, window_days),
         "places": top_places(scoped, start=str(period.start), end=str(period.end)),
+        "lsoa_counts": areas.lsoa_counts(scoped, start=str(period.start), end=str(period.end)),
         "quality": data_quality(df, start=str(period.start), end=str(period.end)),
         "borough_rates": borough_rates(headline),
         "coverage": coverage_table,

@@ -373,11 +373,14 @@ def repeat_suspects(table: pd.DataFrame, unit: str, edition: str) -> pd.DataFram
 
 
 def places(table: pd.DataFrame, unit: str, edition: str, kind: str = "BCU") -> pd.DataFrame:
-    """The busiest LSOAs of a unit, a BCU or a borough (counts suppressed in the public edition)."""
+    """The busiest LSOAs of a unit, a BCU or a borough (counts suppressed in the public edition), with
+    each LSOA's ward (May 2022; empty for a code that is not a 2021 London LSOA) and borough."""
+    from .areas import ward_of
+
     mine = table[table["unit"] == unit].sort_values("rank")
     return pd.DataFrame({
         "Rank": mine["rank"].astype(int).astype(str),
-        "LSOA": mine["lsoa_code"], "Borough": mine["borough"],
+        "LSOA": mine["lsoa_code"], "Ward": ward_of(mine["lsoa_code"]).to_numpy(), "Borough": mine["borough"],
         "In-scope crimes": [count_text(c, edition) for c in mine["crimes"]],
         # a share of a known total would give a suppressed count back, so it is hidden with it
         f"Share of the {kind}'s located crimes": [RATE_NOT_SHOWN if rate_hidden(c, c, edition) else pct(s)

@@ -100,8 +100,8 @@ def _kernel_environment(jupyter_path: Path) -> None:
 
 #: What a report's kernel imports; a warm-up (:func:`warm_up`) imports it in advance.
 WARM_UP_CODE = ("import scipy.stats, IPython.display\n"
-                "import vawgstats.charts, vawgstats.methods, vawgstats.params, vawgstats.prepare, vawgstats.tables, "
-                "vawgstats.units")
+                "import vawgstats.charts, vawgstats.maps, vawgstats.methods, vawgstats.params, vawgstats.prepare, "
+                "vawgstats.tables, vawgstats.units")
 
 
 def warm_up(jupyter_path: str, workdir: str) -> bool:

@@ -158,7 +158,7 @@ def _render_locked(*, codes, names, data_path, start, end, edition, out_dir, cho
     if finished or state.get(EDITION_KEY) != edition:
         state[EDITION_KEY] = edition
         _write_state(out_dir, state)
-    write_index(out_dir, results, prepared.manifest, edition, rendered_at)
+    write_index(out_dir, results, prepared.manifest, edition, rendered_at, prepared.table("headline"))
     order = {job.name: i for i, job in enumerate(job_list)}
     results.sort(key=lambda r: order.get(r.name, 99))
     return RenderSummary(out_dir, results, time.perf_counter() - started, chosen, prepared.key)
