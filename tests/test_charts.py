@@ -168,3 +168,34 @@ def test_alt_text_and_note_name_gap_months_apart_from_suppressed_ones():
     shown = charts.multiples_series(monthly, ["NA", "NE"], "crimes", "public")
     note = charts.multiples_note(shown, "crimes")
     assert note.startswith("Months with a count below 10") and note.endswith("No value for Nov 2024: a gap in the data.")
+
+
+# --------------------------------------------------------------------------- seaborn: small multiples, heatmap
+
+
+def test_small_multiples_are_one_titled_panel_per_unit_with_gaps_kept():
+    frame = pd.concat([_monthly([40, 8, 35, 30, 33, 38, 41, 36], [12] * 8).assign(unit=u) for u in ("NA", "EA")])
+    figure = charts.small_multiples(frame, ["NA", "EA"], {"NA": "North", "EA": "East"}, value="crimes",
+                                    title="t", edition="public")
+    panels = [ax for ax in figure.axes if ax.get_visible() and ax.get_lines()]
+    assert [ax.get_title(loc="left") for ax in panels] == ["North", "East"]
+    assert all(ax.get_title() == "" for ax in panels)                     # no seaborn "panel = ..." title
+    ydata = panels[0].get_lines()[0].get_ydata()
+    assert len(ydata) == 8 and np.isnan(ydata[1])                         # a gap, not a bridged line
+
+
+def test_heatmap_rates_are_per_1000_women_and_girls_with_withheld_months_missing():
+    from vawgstats.geography import female_population
+
+    frame = pd.concat([_monthly([40, 8, 35, 30, 33, 38, 41, 36], [12] * 8).assign(unit=u) for u in ("NA", "EA")])
+    names = {"NA": "North", "EA": "East"}
+    public = charts.heatmap_rates(frame, ["NA", "EA"], names, "public")
+    assert list(public.index) == ["North", "East"] and public.shape == (2, 8)
+    assert public.loc["North"].isna().tolist() == [False, True] + [False] * 6
+    assert public.loc["North"].iloc[0] == pytest.approx(40 / female_population("bcu")["NA"] * 1000)
+    restricted = charts.heatmap_rates(frame, ["NA", "EA"], names, "restricted")
+    assert not restricted.isna().to_numpy().any()
+    figure = charts.monthly_heatmap(frame, ["NA", "EA"], names, title="t", edition="public")
+    assert any("count below 10" in t.get_text() for t in figure.texts)
+    alt = charts.heatmap_alt_text(public)
+    assert "2 BCUs by 8 periods" in alt and "Highest: " in alt

@@ -281,7 +281,11 @@ def test_open_data_render_from_the_published_counts(tmp_path):
     for heading in ("League table", "Funnel plots", "Offences and victims across London"):
         assert f">{heading}<" in london
     assert "Aged 20 to 29 years" in london and 'href="bcu-NA.html"' in london
-    assert "published counts (open-data edition" in (out / "index.html").read_text(encoding="utf-8")
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "published counts (open-data edition" in index
+    na_row = re.search(r'<tr><th scope="row"><a href="bcu-NA.html">.*?</tr>', index, re.S).group(0)
+    assert f'<td class="num">{int(row["numerator"]):,}<br><span class="verdict">' in na_row
+    assert f'<td class="num">{row["per_year_per_1000"]:.1f}' in na_row and "not in open data" in na_row
     audit = run_cli("audit", "out", cwd=tmp_path)
     assert audit.returncode == 0, audit.stdout + audit.stderr
 

@@ -12,6 +12,8 @@ import pytest
 
 from vawgstats.render import convert, kernel, publish
 from vawgstats.render import pdf as pdf_module
+
+from . import pdf_checks
 from vawgstats.errors import ParamsError, RenderError
 
 FAKE_QUARTO = """#!{python}
@@ -93,12 +95,21 @@ def test_real_quarto_renders_html_and_pdf(tmp_path):
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     notebook.metadata["language_info"] = {"name": "python"}
     cell = nbformat.v4.new_code_cell("x = 1")
-    cell.outputs = [nbformat.v4.new_output("display_data", data={"text/markdown": "| a |\n|---|\n| 1 |\n"})]
+    # a table whose dash counts would squeeze the numbers (the broken-PDF-tables case)
+    table = ("| Measure | Value | 95% interval | Change on previous period |\n|---|-|-|---|\n"
+             + "".join(f"| Charge/summons rate number {i} | 37.1 | 36.4 to 37.8 | significant increase "
+                       f"(from 10,706, p<0.001) |\n" for i in range(60)) + "\n: Headline figures {#tbl-headline}\n")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"text/markdown": table})]
     notebook.cells = [nbformat.v4.new_raw_cell("---\ntitle: t\nexecute:\n  echo: false\n---"), cell]
     executed = workdir / "r.ipynb"
     nbformat.write(notebook, executed)
-    html, pdf = convert.convert_with_quarto(executed, "Real Quarto", "public")
+    html, pdf = convert.convert_with_quarto(executed, "Real Quarto", "restricted", period="April 2025 to March 2026")
     assert "Real Quarto" in html.read_text() and pdf.read_bytes().startswith(b"%PDF")
+    # the same print checks as the pandoc path's PDFs: the project's template, nothing overprinted
+    assert pdf_checks.overlaps(pdf) == []
+    text = pdf_checks.pdf_text(pdf)
+    assert "37.1" in text and "36.4 to 37.8" in text and "Page 1 of" in text
+    assert text.count("OFFICIAL-SENSITIVE") >= pdf_checks.page_count(pdf) >= 2
 
 
 def test_safe_output_path_refuses_escapes(tmp_path):

@@ -214,34 +214,101 @@ def multiples_note(shown: dict[str, pd.DataFrame], value: str) -> str:
 
 def small_multiples(monthly: pd.DataFrame, units: list[str], names: dict[str, str], *, value: str,
                     title: str, percent: bool = False, edition: str = "public"):
-    """One small panel per unit of a monthly series, on a shared y axis.
+    """One small panel per unit of a monthly series, on a shared y axis (a seaborn FacetGrid).
 
     The public edition plots no count below 10 and no rate on a count below 10
-    (:func:`multiples_series`); the note saying so is printed under the panels.
+    (:func:`multiples_series`); withheld months are gaps in the line, and the note saying
+    so is printed under the panels.
     """
+    import seaborn as sns
+
     shown = multiples_series(monthly, units, value, edition)
     note = multiples_note(shown, value)
-    columns = 4
-    rows = int(np.ceil(len(units) / columns))
-    fig, axes = plt.subplots(rows, columns, figsize=(10, 2.1 * rows), sharex=True, sharey=True)
     scale = 100.0 if percent else 1.0
-    for ax, unit in zip(np.ravel(axes), units):
-        series = shown[unit]
-        ax.plot(range(len(series)), series[value] * scale, color=DARK_BLUE, linewidth=1.2, marker="o",
-                markersize=1.8)
-        ax.set_title(names.get(unit, unit), fontsize=9, loc="left")
+    long = pd.concat([pd.DataFrame({"panel": names.get(unit, unit), "position": range(len(shown[unit])),
+                                    "month": shown[unit]["month"].astype(str).to_numpy(),
+                                    "value": shown[unit][value].to_numpy(dtype=float) * scale})
+                      for unit in units], ignore_index=True)
+    grid = sns.FacetGrid(long, col="panel", col_wrap=4, col_order=[names.get(u, u) for u in units],
+                         height=2.1, aspect=1.19, sharex=True, sharey=True, despine=False)
+
+    def line(data, **_):
+        # plain plot (not sns.lineplot) so that a withheld month stays a gap, not a bridged line
+        plt.plot(data["position"], data["value"], color=DARK_BLUE, linewidth=1.2, marker="o", markersize=1.8)
+
+    grid.map_dataframe(line)
+    grid.set_titles("{col_name}")
+    for ax in grid.axes.flat:  # the panel's name at the left, as in the other charts
+        name = ax.get_title()
+        ax.set_title("")
+        ax.set_title(name, fontsize=9, loc="left")
+    grid.set_axis_labels("", "")
+    months = long.loc[long["panel"] == names.get(units[0], units[0]), "month"].tolist() if units else []
+    for ax in grid.axes.flat:
         ax.tick_params(labelsize=7)
-        months = series["month"].tolist()
         if months:
             ax.set_xticks([0, len(months) - 1])
             ax.set_xticklabels([period_label(months[0]), period_label(months[-1])])
-    for ax in np.ravel(axes)[len(units):]:
-        ax.set_visible(False)
+    fig = grid.figure
     fig.suptitle(title, x=0.01, ha="left", fontsize=11)
     if note:
         fig.text(0.01, 0.005, note, fontsize=7.5, color=DARK_GREY, ha="left", va="bottom", wrap=True)
     fig.tight_layout(rect=(0, 0.04 if note else 0, 1, 1))
     return fig
+
+
+def heatmap_rates(monthly: pd.DataFrame, units: list[str], names: dict[str, str], edition: str) -> pd.DataFrame:
+    """In-scope crimes a month per 1,000 women and girls, one row per unit and one column per month
+    (or quarter, when the public edition shows the panels by quarter), from the counts the edition
+    may show (:func:`multiples_series`): a withheld count is a missing rate."""
+    from .geography import female_population
+
+    shown = multiples_series(monthly, units, "crimes", edition)
+    population = female_population("bcu")
+    rows = {}
+    for unit in units:
+        series = shown[unit]
+        months_each = np.where(series["month"].astype(str).str.contains("Q"), 3.0, 1.0)
+        rows[names.get(unit, unit)] = pd.Series(
+            series["crimes"].to_numpy(dtype=float) / months_each / float(population[unit]) * 1000,
+            index=[period_label(m) for m in series["month"].astype(str)])
+    return pd.DataFrame(rows).T
+
+
+def monthly_heatmap(monthly: pd.DataFrame, units: list[str], names: dict[str, str], *, title: str,
+                    edition: str = "public"):
+    """A BCU-by-month heatmap (seaborn) of in-scope crimes a month per 1,000 women and girls
+    (:func:`heatmap_rates`); a cell the public edition withholds is left blank and said so."""
+    import seaborn as sns
+
+    rates = heatmap_rates(monthly, units, names, edition)
+    fig, ax = plt.subplots(figsize=(10, 0.32 * len(rates) + 1.6))
+    sns.heatmap(rates, ax=ax, cmap="Blues", linewidths=0.4, linecolor="white", mask=rates.isna(),
+                cbar_kws={"label": "Crimes a month per 1,000 women and girls", "shrink": 0.8})
+    ax.set_facecolor("#b1b4b6")  # withheld cells: mid grey, unlike any shade of the scale
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.tick_params(labelsize=7)
+    step = max(1, len(rates.columns) // 12)
+    ax.set_xticks(np.arange(0, len(rates.columns), step) + 0.5)
+    ax.set_xticklabels(list(rates.columns)[::step], rotation=0)
+    ax.set_title(title, loc="left")
+    if rates.isna().to_numpy().any():
+        fig.text(0.01, 0.005, "Grey cells: a count below 10, not shown in the public edition.", fontsize=7.5,
+                 color=DARK_GREY, ha="left", va="bottom")
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    return fig
+
+
+def heatmap_alt_text(rates: pd.DataFrame) -> str:
+    """Alt text of :func:`monthly_heatmap`: what it shows and where the rate was highest and lowest."""
+    values = rates.stack().dropna()
+    if values.empty:
+        return "Heatmap of monthly in-scope crimes per 1,000 women and girls by BCU: no month can be shown."
+    high, low = values.idxmax(), values.idxmin()
+    return (f"Heatmap of in-scope crimes a month per 1,000 women and girls, {len(rates)} BCUs by "
+            f"{rates.shape[1]} periods from {rates.columns[0]} to {rates.columns[-1]}. Highest: {high[0]} in "
+            f"{high[1]} ({values.max():.2f}); lowest: {low[0]} in {low[1]} ({values.min():.2f}).")
 
 
 def interval_chart(table: pd.DataFrame, *, label: str, title: str, xlabel: str, reference: float | None,

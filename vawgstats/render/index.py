@@ -84,6 +84,12 @@ def bcu_map_svg(links: dict[str, str], descriptions: dict[str, str] | None = Non
             + "\n".join(shapes) + '\n<g class="labels">' + "".join(labels) + "</g>\n</svg>")
 
 
+def _change_column(rows: pd.DataFrame) -> str | None:
+    """The report's first change column ("Change on previous period ...", or on a year earlier when
+    that is the previous period): its heading carries how the periods were compared."""
+    return next((c for c in rows.columns if str(c).startswith("Change on")), None)
+
+
 def _verdict(change: str) -> str:
     """"significant increase (from 10,706, p<0.001)" -> "significant increase"."""
     return str(change).split(" (")[0].strip()
@@ -101,10 +107,15 @@ def headline_cells(headline_table: pd.DataFrame, unit: str, edition: str, kind: 
         if rows.empty:
             return ["–"] * 4
         row = rows.iloc[0]
-        verdict = _verdict(row["Change on previous period"])
+        column = _change_column(rows)
+        verdict = _verdict(row[column]) if column else ""
+        if not verdict:
+            return [str(row["Count"]), str(row["A year per 1,000 women and girls"]), "not in open data",
+                    "not in open data"]
         return [f"{row['Count']} ({verdict})", f"{row['A year per 1,000 women and girls']} ({verdict})",
                 "not in open data", "not in open data"]
     rows = tables.headline(headline_table, unit, edition).set_index("Measure")
+    column = _change_column(rows)
     volume_change = None
     cells = []
     for _, metric in RECORD_COLUMNS:
@@ -113,12 +124,13 @@ def headline_cells(headline_table: pd.DataFrame, unit: str, edition: str, kind: 
             cells.append("–")
             continue
         row = rows.loc[label]
-        change = row["Change on previous period"]
+        change = row[column] if column else ""
         if metric == "volume":
             volume_change = change
         if metric == "rate_per_1000":  # a rate on a fixed population changes as the count does
             change = volume_change or change
-        cells.append(f"{row['Value']} ({_verdict(change)})")
+        verdict = _verdict(change)
+        cells.append(f"{row['Value']} ({verdict})" if verdict else str(row["Value"]))
     return cells
 
 
@@ -180,7 +192,7 @@ def write_index(out_dir: Path, results: list[JobResult], manifest: dict, edition
             rows.append(f'<tr><th scope="row">{escape(label)}{boroughs}</th>{"<td></td>" * len(RECORD_COLUMNS)}</tr>')
     headings = "".join(f'<th scope="col">{escape(h)}</th>' for h, _ in RECORD_COLUMNS)
     table = (f'<table class="reports">\n<caption>Every report, with its headline figures for the period and the '
-             f'change on the previous period of the same length</caption>\n<thead><tr><th scope="col">Report</th>'
+             f'change its report shows (on the previous period, or the year earlier)</caption>\n<thead><tr><th scope="col">Report</th>'
              f'{headings}</tr></thead>\n<tbody>\n' + "\n".join(rows) + "\n</tbody>\n</table>")
     failed = [r for r in results if r.status == "failed"]
     failures = ("<p><strong>Not rendered in this run:</strong> "
