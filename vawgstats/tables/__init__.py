@@ -9,6 +9,11 @@ The tables are split by concept into the modules of this package; every name sta
 importable from ``vawgstats.tables``.
 """
 
+# names the old single module imported, so tables.X still finds them
+from .. import definitions as d  # noqa: F401
+from ..geography import BCU_BY_CODE  # noqa: F401
+from ..suppression import (COMPLEMENTARY_LABEL, COMPLEMENTARY_NOTE, RATE_NOT_SHOWN, Protected,  # noqa: F401
+                           count_text, is_suppressed, protect, rate_hidden)
 from .formatting import (  # noqa: F401
     METRIC_LABELS, MEASURE_LABELS, _missing, pct, interval, rate_text, markdown, _p_text, _change_text,
     _days_change_text, position_phrase, _overdispersed,
