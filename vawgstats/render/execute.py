@@ -204,11 +204,16 @@ def _start_pool(workers: int, warm_up_in: tuple[Path, Path] | None = None) -> Pr
 
 def _terminate_pool(pool: ProcessPoolExecutor) -> None:
     """Stop at once (Ctrl-C or an error): the workers ignore SIGINT (so they print no
-    tracebacks) and are ended here; their kernels exit when their parent does."""
-    workers_alive = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in workers_alive:
+    tracebacks) and are ended here; their kernels exit when their parent does.
+
+    The workers are ended first and the pool is then shut down *waiting* for its
+    management thread: it sees the ended workers and closes its pipes now, not while
+    the interpreter exits (where that race printed "OSError: Bad file descriptor"
+    from concurrent.futures' exit hook after a clean exit status 2).
+    """
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
         process.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 @contextmanager
