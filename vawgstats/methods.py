@@ -21,6 +21,17 @@ SERIES_BREAKS = (
 )
 
 
+def _gaps_paragraph(counted: str) -> str:
+    """The gap rule (vawgstats.coverage), stated once for both editions' Methods."""
+    return (f"{counted}, for London and each BCU, over the whole data. A" + """ month
+is a gap when it has no records, or fewer than half (the `gap_share` in params/defaults.yaml)
+of the median of its neighbouring months: the three months before it and the three after, fewer
+at the edges of the data. Months whose neighbours' median is below 50 records are not judged.
+A gap month is missing from the extract, not low: charts leave it blank and it is left out of
+the control limits and signal rules; figures for a period containing it are marked
+"incomplete", and changes against or over it are "not comparable".""")
+
+
 def methods_markdown(window_days: int = d.REPEAT_WINDOW_DAYS, follow_up_days: int = d.CHARGE_FOLLOW_UP_DAYS,
                      population: str = POPULATION_SOURCE) -> str:
     """The definitions behind every number in a report, as Markdown (no headings above level 3).
@@ -90,13 +101,7 @@ complete months only. The number of days is set in `params/defaults.yaml`
 (`charge_follow_up_days`).
 
 ### Gaps in the data
-Records are counted per month recorded, for London and each BCU, over the whole data. A month
-is a gap when it has no records, or fewer than half (the `gap_share` in params/defaults.yaml)
-of the median of its neighbouring months: the three months before it and the three after, fewer
-at the edges of the data. Months whose neighbours' median is below 50 records are not judged.
-A gap month is missing from the extract, not low: charts leave it blank and it is left out of
-the control limits and signal rules; figures for a period containing it are marked
-"incomplete", and changes against or over it are "not comparable".
+{_gaps_paragraph('Records are counted per month recorded')}
 
 ### Rates per population
 In-scope crimes per 1,000 female residents (all ages), annualised. Population: {population}
@@ -184,13 +189,7 @@ The dashboard counts victims month by month, so a woman victimised in two months
 counts twice in its total.
 
 ### Gaps in the data
-Offences are counted per month published, for London and each BCU, over the whole data. A month
-is a gap when it has no records, or fewer than half (the `gap_share` in params/defaults.yaml)
-of the median of its neighbouring months: the three months before it and the three after, fewer
-at the edges of the data. Months whose neighbours' median is below 50 records are not judged.
-A gap month is missing from the extract, not low: charts leave it blank and it is left out of
-the control limits and signal rules; figures for a period containing it are marked
-"incomplete", and changes against or over it are "not comparable".
+{_gaps_paragraph('Offences are counted per month published')}
 
 ### Rates per population
 Offences (or victims) per 1,000 female residents (all ages), annualised, with an exact Poisson
