@@ -7,9 +7,6 @@ by the tests; `--all-boroughs` is checked through the command's arguments, not b
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -17,16 +14,7 @@ from click.testing import CliRunner
 from vawgstats import cli
 from vawgstats.geography import BOROUGHS
 
-START, END = "2025-04", "2026-03"
-SECTIONS = ("Summary", "The commander&#39;s aims|The commander's aims", "Headline figures", "Trends",
-            "Boroughs", "Compared with London", "Outcomes and attrition by offence type",
-            "Repeat victimisation", "Where crimes happen", "Data quality", "Methods and definitions",
-            "Provenance")
-
-
-def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "vawgstats.cli", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=900, check=False)
+from .test_end_to_end import END, SECTIONS, START, run_cli
 
 
 @pytest.fixture(scope="module")
