@@ -146,9 +146,23 @@ def recoverable(suppressed: Iterable[Hashable], relations: Iterable[Relation]) -
     for i, coefficients in enumerate(rows):
         for cell, value in coefficients.items():
             matrix[i, index[cell]] = value
-    null = scipy.linalg.null_space(matrix)
+    null = _null_space(matrix)
     free = np.abs(null).max(axis=1) > 1e-9 if null.size else np.zeros(len(index), dtype=bool)
     return [cell for cell, i in index.items() if not free[i]]
+
+
+def _null_space(matrix: np.ndarray) -> np.ndarray:
+    """An orthonormal basis of the null space of ``matrix`` (SVD).
+
+    LAPACK's default divide-and-conquer driver (``gesdd``) can fail to converge on some
+    inputs and, with a multithreaded BLAS, not on every run ("SVD did not converge" made a
+    report fail once in several test runs); the slower ``gesvd`` driver is tried first and
+    ``gesdd`` only if it fails.
+    """
+    try:
+        return scipy.linalg.null_space(matrix, lapack_driver="gesvd")
+    except np.linalg.LinAlgError:
+        return scipy.linalg.null_space(matrix, lapack_driver="gesdd")
 
 
 @dataclass(frozen=True)
