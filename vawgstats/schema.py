@@ -65,6 +65,10 @@ OPTIONAL_TEXT = ("lsoa_code", "victim_id", "suspect_id", "crime_type", "source")
 EARLIEST_RECORDED = pd.Timestamp("1990-01-01")
 EARLIEST_OFFENCE = pd.Timestamp("1920-01-01")
 MAX_ROWS_SHOWN = 20
+#: Columns with few distinct values, read from CSV as categoricals (:func:`read_csv_text`):
+#: parsing and checking each distinct value once is then cheap.
+DICTIONARY_COLUMNS = tuple(c for c in CANONICAL_COLUMNS + OPTIONAL_COLUMNS
+                           if c not in ("crime_id", "victim_id", "suspect_id", "latitude", "longitude"))
 
 BOROUGH_DTYPE = pd.CategoricalDtype(list(BOROUGHS))
 BCU_DTYPE = pd.CategoricalDtype(list(BCU_CODES))
@@ -159,12 +163,15 @@ def _locate_bad_rows(text: str, width: int) -> list[tuple[int, int]]:
     return bad
 
 
-def read_csv_text(text: str | bytes, path: Path) -> pd.DataFrame:
+def read_csv_text(text: str | bytes, path: Path, dictionary: tuple[str, ...] = ()) -> pd.DataFrame:
     """Parse CSV text (or its UTF-8 bytes) with every column as a string; strict on field counts.
 
     Pyarrow's multi-threaded reader parses it.  Given bytes, they must be UTF-8
     (without a byte-order mark); invalid UTF-8 raises ``pyarrow.ArrowInvalid``
-    (see :func:`read_records`, which then decodes the text itself).
+    (see :func:`read_records`, which then decodes the text itself).  Columns named
+    in ``dictionary`` (compared in lower case, stripped) are read as categoricals
+    of their strings (the same text, each distinct value stored once: fast for
+    columns with few distinct values).
     """
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -187,12 +194,18 @@ def read_csv_text(text: str | bytes, path: Path) -> pd.DataFrame:
         bad_rows.append(row.text)
         return "skip"
 
+    # A line break can be inside a value only if the value is quoted; without any quote the
+    # reader can split the file into blocks at line breaks and parse them in parallel.
+    quoted = (b'"' in data) if data is not None else ('"' in text)
+    coded = {name.lower() for name in dictionary}
+    as_dictionary = pa.dictionary(pa.int32(), pa.string())
     try:
         table = pacsv.read_csv(
             io.BytesIO(data if data is not None else text.encode("utf-8")),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_bad_row),
+            parse_options=pacsv.ParseOptions(newlines_in_values=quoted, invalid_row_handler=on_bad_row),
             convert_options=pacsv.ConvertOptions(
-                column_types={name: pa.string() for name in header}, strings_can_be_null=False),
+                column_types={name: as_dictionary if name.lstrip("\ufeff").lower() in coded else pa.string()
+                              for name in header}, strings_can_be_null=False),
         )
     except pa.ArrowInvalid as exc:
         if data is not None:
@@ -224,10 +237,10 @@ def read_records(path: str | Path) -> tuple[pd.DataFrame, str]:
         import pyarrow as pa
 
         try:
-            return read_csv_text(raw, path), "csv"
+            return read_csv_text(raw, path, DICTIONARY_COLUMNS), "csv"
         except pa.ArrowInvalid:
             pass  # not UTF-8 after all, or not CSV: the careful path below says which
-    return read_csv_text(_decode(raw, path), path), "csv"
+    return read_csv_text(_decode(raw, path), path, DICTIONARY_COLUMNS), "csv"
 
 
 def _plain_utf8_start(raw: bytes) -> bool:
@@ -263,13 +276,37 @@ def read_parquet_frame(path: Path) -> pd.DataFrame:
 # --------------------------------------------------------------------------- parsing
 
 
+def _codes_and_values(series: pd.Series) -> tuple[np.ndarray, list]:
+    """(codes, distinct values) of a column; code -1 marks a missing value."""
+    if isinstance(series.dtype, pd.CategoricalDtype):  # e.g. a CSV column read as a dictionary
+        return series.cat.codes.to_numpy(), list(series.cat.categories)
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    return codes, list(uniques)
+
+
 def _per_value(series: pd.Series, func) -> pd.Series:
     """Apply ``func`` to each distinct value once (fast for low-cardinality columns)."""
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    codes, uniques = _codes_and_values(series)
     mapped = [func(value) for value in uniques]
     lookup = np.array(mapped + [func(None)], dtype=object)
     # object dtype as given: inferring a string dtype would convert every value (0.3 s a million)
     return pd.Series(lookup[codes], index=series.index, dtype=object)
+
+
+def _per_category(series: pd.Series, func) -> pd.Series:
+    """:func:`_per_value` for a ``func`` that always returns a string, as a categorical of the
+    strings (``.astype(object)`` gives :func:`_per_value`'s column): checking and converting
+    it then costs one step per distinct value."""
+    codes, uniques = _codes_and_values(series)
+    mapped = [func(value) for value in uniques] + [func(None)]
+    categories, positions = np.unique(np.array(mapped, dtype=object), return_inverse=True)
+    lookup = positions.reshape(-1).astype(np.int32)
+    present = np.roll(np.bincount(codes + 1, minlength=len(mapped)) > 0, -1)  # code -1: the last
+    used = np.zeros(len(categories), dtype=bool)
+    used[lookup[present]] = True  # drop the values no row has (e.g. func(None))
+    renumber = np.cumsum(used, dtype=np.int32) - 1
+    return pd.Series(pd.Categorical.from_codes(renumber[lookup[codes]], categories=categories[used].tolist()),
+                     index=series.index)
 
 
 def _stringify(value: object) -> str:
@@ -284,6 +321,13 @@ def _text(series: pd.Series) -> pd.Series:
     """Values as stripped strings (``string`` dtype), with missing values as ''."""
     if pd.api.types.is_string_dtype(series.dtype) or isinstance(series.dtype, pd.StringDtype):
         return series.astype("string").fillna("").str.strip()
+    if isinstance(series.dtype, pd.CategoricalDtype):  # each distinct value once, then spread
+        values = list(series.cat.categories)
+        if all(isinstance(v, str) for v in values):  # as for a column of these strings
+            lookup = _text(pd.Series(values + [None], dtype=object)).array
+        else:
+            lookup = pd.array([_stringify(v) for v in values] + [""], dtype="string")
+        return pd.Series(lookup.take(series.cat.codes.to_numpy()), index=series.index)  # -1: the last, ""
     return _per_value(series, _stringify).astype("string")
 
 
@@ -301,6 +345,11 @@ def _parse_dates(series: pd.Series) -> tuple[pd.Series, pd.Series]:
         parsed, beyond = _to_ns(series)
         return parsed.dt.normalize(), beyond
     # Parse each distinct text once (a few thousand dates among a million rows), then spread.
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        parsed, bad = _parse_dates(pd.Series(list(series.cat.categories) + [None], dtype=object))
+        codes = series.cat.codes.to_numpy()  # -1 (missing) takes the last: None, as empty text
+        return (pd.Series(parsed.to_numpy()[codes], index=series.index, dtype="datetime64[ns]"),
+                pd.Series(bad.to_numpy()[codes], index=series.index, dtype=bool))
     codes, uniques = pd.factorize(_text(series))
     text = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
     parsed = pd.to_datetime(text.where(text != ""), format="ISO8601", errors="coerce")
@@ -350,10 +399,6 @@ def _code_value(value: object) -> str:
     if text.endswith(".0") and text[:-2].isdigit():
         text = text[:-2]
     return text.lstrip("0") if text[:1] == "0" and len(text) > 1 else text
-
-
-def _normalise_code(series: pd.Series) -> pd.Series:
-    return _per_value(series, _code_value)
 
 
 def _problem(column: str, expected: str, mask: pd.Series, values: pd.Series, offset: int,
@@ -441,6 +486,7 @@ def _passes_every_rule(frame: pd.DataFrame, as_of: pd.Timestamp) -> bool:
     required = ("crime_id", "borough", "offence_group", "victim_sex", "outcome_code", "lsoa_code")
     if any(frame[c].isna().any() for c in required):
         return False
+    unique_ids = _in_background(_is_unique, frame["crime_id"])  # pyarrow hashes without the GIL
 
     def in_range(column: str, low: pd.Timestamp) -> bool:
         values = frame[column]
@@ -450,6 +496,8 @@ def _passes_every_rule(frame: pd.DataFrame, as_of: pd.Timestamp) -> bool:
         return bool(((present >= low) & (present <= last)).all())
 
     def allowed(column: str, values) -> bool:
+        if isinstance(frame[column].dtype, pd.CategoricalDtype):  # every category is used (_per_category)
+            return set(frame[column].cat.categories) <= set(values)
         return set(pd.unique(frame[column].to_numpy(dtype=object))) <= set(values)
 
     recorded, offence, outcome = frame["recorded_date"], frame["offence_date"], frame["outcome_date"]
@@ -458,7 +506,7 @@ def _passes_every_rule(frame: pd.DataFrame, as_of: pd.Timestamp) -> bool:
     has_code = frame["outcome_code"].to_numpy(dtype=object) != ""
     return bool(
         not frame["crime_id"].eq("").any()
-        and frame["crime_id"].is_unique
+        and unique_ids()
         and in_range("recorded_date", EARLIEST_RECORDED) and in_range("offence_date", EARLIEST_OFFENCE)
         and in_range("outcome_date", EARLIEST_RECORDED)
         and allowed("borough", BOROUGHS) and allowed("offence_group", d.ALLOWED_OFFENCE_GROUPS)
@@ -471,10 +519,42 @@ def _passes_every_rule(frame: pd.DataFrame, as_of: pd.Timestamp) -> bool:
     )
 
 
+def _is_unique(values: pd.Series) -> bool:
+    """Whether no value repeats, for a column without missing values (pyarrow's hash of an
+    Arrow string column, which runs without the GIL; else pandas')."""
+    if isinstance(values.array, pd.arrays.ArrowStringArray):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        return len(pc.unique(pa.array(values.array))) == len(values)
+    return bool(values.is_unique)
+
+
+def _in_background(function, *args):
+    """Start ``function(*args)`` in a thread; return a callable that waits for its result
+    (and computes it here if the thread failed)."""
+    import threading
+
+    result = []
+    thread = threading.Thread(target=lambda: result.append(function(*args)), daemon=True)
+    thread.start()
+
+    def wait():
+        thread.join()
+        return result[0] if result else function(*args)
+    return wait
+
+
+#: Columns :func:`parse_records` keeps as categoricals of strings; pandera checks them as plain strings.
+_CODED = ("borough", "offence_group", "victim_sex", "outcome_code")
+
+
 def _schema_problems(frame: pd.DataFrame, as_of: pd.Timestamp, offset: int) -> list[Problem]:
     if _passes_every_rule(frame, as_of):
         return []
     import pandera.errors
+
+    frame = frame.astype({c: object for c in _CODED if isinstance(frame[c].dtype, pd.CategoricalDtype)})
 
     try:
         record_schema(as_of).validate(frame, lazy=True)
@@ -571,11 +651,12 @@ def parse_records(raw: pd.DataFrame, path: str | Path, fmt: str = "csv",
         problems.append(_problem("victim_age", "victim_age is not a whole number of years (or empty)",
                                  bad, _text(raw["victim_age"]), offset))
 
-    parsed["borough"] = _per_value(raw["borough"], lambda v: normalise_borough(v) or _stringify(v))
-    parsed["offence_group"] = _per_value(raw["offence_group"], lambda v: _stringify(v).lower())
-    parsed["victim_sex"] = _per_value(raw["victim_sex"],
-                                      lambda v: _SEX.get(_stringify(v).lower(), _stringify(v)))
-    parsed["outcome_code"] = _normalise_code(raw["outcome_code"])
+    # categoricals of the normalised strings; the rules see them as plain strings (_CODED)
+    parsed["borough"] = _per_category(raw["borough"], lambda v: normalise_borough(v) or _stringify(v))
+    parsed["offence_group"] = _per_category(raw["offence_group"], lambda v: _stringify(v).lower())
+    parsed["victim_sex"] = _per_category(raw["victim_sex"],
+                                         lambda v: _SEX.get(_stringify(v).lower(), _stringify(v)))
+    parsed["outcome_code"] = _per_category(raw["outcome_code"], _code_value)
     for column in ("crime_id", "lsoa_code", "victim_id", "suspect_id"):
         parsed[column] = _text(raw[column])
     parsed["lsoa_code"] = parsed["lsoa_code"].str.upper()
