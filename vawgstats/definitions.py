@@ -135,12 +135,21 @@ def in_vawg_scope(df: pd.DataFrame) -> pd.Series:
     in scope by proxy, because open data has no victim sex or domestic abuse
     flag.  See :data:`VAWG_SCOPE_DEFINITION`.
     """
-    group = df["offence_group"].astype("object")
-    female = df["victim_sex"].astype("object").eq("F")
-    vawg_group = group.isin(VAWG_OFFENCE_GROUPS)
-    domestic = df["domestic_abuse"].fillna(False).astype(bool)
-    proxy = group.eq(POLICEUK_PROXY_GROUP)
-    return ((female & (vawg_group | domestic)) | proxy).astype(bool)
+    female = _is_in(df["victim_sex"], ("F",))
+    vawg_group = _is_in(df["offence_group"], VAWG_OFFENCE_GROUPS)
+    domestic = df["domestic_abuse"].fillna(False).astype(bool).to_numpy()
+    proxy = _is_in(df["offence_group"], (POLICEUK_PROXY_GROUP,))
+    return pd.Series((female & (vawg_group | domestic)) | proxy, index=df.index, dtype=bool)
+
+
+def _is_in(values: pd.Series, wanted):
+    """Whether each value is one of ``wanted`` (a categorical's codes are compared, not its values)."""
+    import numpy as np
+
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = np.flatnonzero(values.cat.categories.isin(list(wanted)))
+        return np.isin(values.cat.codes.to_numpy(), codes)
+    return values.astype("object").isin(list(wanted)).to_numpy(dtype=bool)
 
 
 def code_set_text(codes: frozenset[str]) -> str:

@@ -333,9 +333,9 @@ def prepare(data_path: str | Path | None = None, *, start: str | None = None, en
     # Every measure counts in-scope crimes only, so the tables are computed on those rows
     # (and the columns the measures read); the data-quality table and the trend window's
     # first month look at every record.
-    scope = d.in_vawg_scope(df).to_numpy(dtype=bool)
+    in_scope = d.in_vawg_scope(df).to_numpy(dtype=bool)
     # ... and only on those recorded late enough for some table to read them.
-    scope = scope & (df["recorded_date"] >= earliest_needed(period, window_days)).to_numpy(dtype=bool)
+    scope = in_scope & (df["recorded_date"] >= earliest_needed(period, window_days)).to_numpy(dtype=bool)
     scoped = df.loc[scope, [c for c in SCOPED_COLUMNS if c in df.columns]].reset_index(drop=True)
     from .metrics import date_precision
 
@@ -366,7 +366,7 @@ def prepare(data_path: str | Path | None = None, *, start: str | None = None, en
         "data_file": data_path.name,
         "data_sha256": data_sha,
         "rows": int(len(df)),
-        "in_scope_rows": int(d.in_vawg_scope(df).sum()),
+        "in_scope_rows": int(in_scope.sum()),
         "first_recorded": str(df["recorded_date"].min().date()),
         "last_recorded": str(df["recorded_date"].max().date()),
         **_period_fields(period),
