@@ -91,10 +91,17 @@ def generate(seed: int = DEFAULT_SEED, start: str = "2021-04", end: str = "2026-
     # valid by construction (the tests check it through parse_returns): built directly, as that is faster
     table = pd.DataFrame(rows, columns=list(COLUMNS))
     assert set(table["measure"]) <= set(MEASURES)
-    table["start"] = pd.PeriodIndex(table["start"], freq="M")
-    table["end"] = pd.PeriodIndex(table["end"], freq="M")
+    table["start"] = _months(table["start"])
+    table["end"] = _months(table["end"])
     table["row"] = np.arange(2, len(table) + 2, dtype="int64")
     return table
+
+
+def _months(text: pd.Series) -> pd.PeriodIndex:
+    """``YYYY-MM`` texts as monthly periods, each distinct text parsed once (pandas parses each
+    value of a long column on its own: 0.3 s for the returns' 36,000)."""
+    codes, uniques = pd.factorize(text)
+    return pd.PeriodIndex(uniques, freq="M")[codes]
 
 
 def is_synthetic_returns(table: pd.DataFrame) -> bool:
