@@ -157,12 +157,33 @@ def _null_space(matrix: np.ndarray) -> np.ndarray:
     LAPACK's default divide-and-conquer driver (``gesdd``) can fail to converge on some
     inputs and, with a multithreaded BLAS, not on every run ("SVD did not converge" made a
     report fail once in several test runs); the slower ``gesvd`` driver is tried first and
-    ``gesdd`` only if it fails.
+    ``gesdd`` only if it fails.  The matrices are small: BLAS runs on one thread here
+    (:func:`_one_blas_thread`), as several threads cost four times the time of one.
     """
-    try:
-        return scipy.linalg.null_space(matrix, lapack_driver="gesvd")
-    except np.linalg.LinAlgError:
-        return scipy.linalg.null_space(matrix, lapack_driver="gesdd")
+    with _one_blas_thread():
+        try:
+            return scipy.linalg.null_space(matrix, lapack_driver="gesvd")
+        except np.linalg.LinAlgError:
+            return scipy.linalg.null_space(matrix, lapack_driver="gesdd")
+
+
+_BLAS: list = []  # the threadpoolctl controller, made on first use (after scipy has loaded its BLAS)
+
+
+def _one_blas_thread():
+    """A context in which BLAS/LAPACK use one thread (threadpoolctl; without it, no change)."""
+    if not _BLAS:
+        try:
+            from threadpoolctl import ThreadpoolController
+
+            _BLAS.append(ThreadpoolController())
+        except Exception:  # not installed (an environment made before it was a dependency)
+            _BLAS.append(None)
+    if _BLAS[0] is None:
+        import contextlib
+
+        return contextlib.nullcontext()
+    return _BLAS[0].limit(limits=1, user_api="blas")
 
 
 @dataclass(frozen=True)
