@@ -248,7 +248,7 @@ def _plain_utf8_start(raw: bytes) -> bool:
     characters and valid UTF-8 in its first 64 KiB (what :func:`_decode` checks); pyarrow then
     checks that every value is UTF-8."""
     head = raw[:65536]
-    if not raw.strip() or raw.startswith(b"\xef\xbb\xbf") or b"\x00" in head:
+    if not raw or raw.isspace() or raw.startswith(b"\xef\xbb\xbf") or b"\x00" in head:  # isspace: no copy
         return False
     try:
         text = head.decode("utf-8")
@@ -372,9 +372,11 @@ def _bool_value(value: object) -> object:
 
 
 def _parse_bool(series: pd.Series) -> tuple[pd.Series, pd.Series]:
-    value = _per_value(series, _bool_value)
-    bad = value.isna()
-    return value.fillna(False).astype(bool), bad.astype(bool)
+    codes, uniques = _codes_and_values(series)
+    mapped = [_bool_value(value) for value in uniques] + [_bool_value(None)]  # code -1: the last
+    value = np.array([bool(v) if v is not None else False for v in mapped], dtype=bool)
+    bad = np.array([v is None for v in mapped], dtype=bool)
+    return pd.Series(value[codes], index=series.index), pd.Series(bad[codes], index=series.index)
 
 
 def _age_value(value: object) -> float:
@@ -503,7 +505,11 @@ def _passes_every_rule(frame: pd.DataFrame, as_of: pd.Timestamp) -> bool:
     recorded, offence, outcome = frame["recorded_date"], frame["offence_date"], frame["outcome_date"]
     age = frame["victim_age"].astype("Float64")
     lsoa = pd.Series(frame["lsoa_code"].unique(), dtype=object)
-    has_code = frame["outcome_code"].to_numpy(dtype=object) != ""
+    codes = frame["outcome_code"]
+    if isinstance(codes.dtype, pd.CategoricalDtype):  # no missing value here (checked above)
+        has_code = (codes.cat.categories.to_numpy(dtype=object) != "")[codes.cat.codes.to_numpy()]
+    else:
+        has_code = codes.to_numpy(dtype=object) != ""
     return bool(
         not frame["crime_id"].eq("").any()
         and unique_ids()
@@ -704,7 +710,9 @@ def _canonical(checked: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame:
     for column in ("crime_type", "source"):
         if column in raw:
             out[column] = optional_text(_text(raw[column]))
-    out["bcu"] = out["borough"].map(BOROUGH_TO_BCU).astype(BCU_DTYPE)
+    # each borough's BCU, looked up by the borough's code (-1, a missing borough, has none)
+    bcu_of = np.append(BCU_DTYPE.categories.get_indexer([BOROUGH_TO_BCU[b] for b in BOROUGH_DTYPE.categories]), -1)
+    out["bcu"] = pd.Categorical.from_codes(bcu_of[out["borough"].cat.codes.to_numpy()], dtype=BCU_DTYPE)
     return out
 
 
