@@ -77,10 +77,10 @@ def date_precision(df: pd.DataFrame) -> str:
     with no offence dates (police.uk publishes none) and every recorded and
     outcome date the first day of its month.
     """
-    from .definitions import POLICEUK_PROXY_GROUP
+    from .definitions import POLICEUK_PROXY_GROUP, is_one_of
 
-    policeuk = ("source" in df.columns and df["source"].astype(object).eq("police.uk").any()) or \
-        df["offence_group"].astype(object).eq(POLICEUK_PROXY_GROUP).any()
+    policeuk = ("source" in df.columns and is_one_of(df["source"], ("police.uk",)).any()) or \
+        is_one_of(df["offence_group"], (POLICEUK_PROXY_GROUP,)).any()
     if not policeuk or ("offence_date" in df.columns and df["offence_date"].notna().any()):
         return "day"
     for column in ("recorded_date", "outcome_date"):

@@ -134,7 +134,12 @@ def coverage_table(df: pd.DataFrame, share: float = GAP_SHARE) -> pd.DataFrame:
     span = last - first + 1
     parts = [pd.DataFrame({"unit_type": "london", "unit": "London", "month": months,
                            "records": np.bincount(code - first, minlength=span)})]
-    bcu = pd.Categorical(df["bcu"].astype(object).to_numpy()[present], categories=list(BCU_CODES))
+    if isinstance(df["bcu"].dtype, pd.CategoricalDtype):  # recode its codes: no object per row
+        remap = np.append(pd.Index(list(BCU_CODES), dtype=object).get_indexer(
+            df["bcu"].cat.categories.astype(object)), -1)
+        bcu = pd.Categorical.from_codes(remap[df["bcu"].cat.codes.to_numpy()[present]], categories=list(BCU_CODES))
+    else:
+        bcu = pd.Categorical(df["bcu"].astype(object).to_numpy()[present], categories=list(BCU_CODES))
     known = bcu.codes >= 0
     grid = np.bincount(bcu.codes[known].astype(np.int64) * span + (code[known] - first),
                        minlength=len(BCU_CODES) * span).reshape(len(BCU_CODES), span)

@@ -135,20 +135,25 @@ def in_vawg_scope(df: pd.DataFrame) -> pd.Series:
     in scope by proxy, because open data has no victim sex or domestic abuse
     flag.  See :data:`VAWG_SCOPE_DEFINITION`.
     """
-    female = _is_in(df["victim_sex"], ("F",))
-    vawg_group = _is_in(df["offence_group"], VAWG_OFFENCE_GROUPS)
+    female = is_one_of(df["victim_sex"], ("F",))
+    vawg_group = is_one_of(df["offence_group"], VAWG_OFFENCE_GROUPS)
     domestic = df["domestic_abuse"].fillna(False).astype(bool).to_numpy()
-    proxy = _is_in(df["offence_group"], (POLICEUK_PROXY_GROUP,))
+    proxy = is_one_of(df["offence_group"], (POLICEUK_PROXY_GROUP,))
     return pd.Series((female & (vawg_group | domestic)) | proxy, index=df.index, dtype=bool)
 
 
-def _is_in(values: pd.Series, wanted):
-    """Whether each value is one of ``wanted`` (a categorical's codes are compared, not its values)."""
+def is_one_of(values: pd.Series, wanted):
+    """Whether each value is one of ``wanted``, as a boolean array (missing values: False).
+
+    As ``values.astype(object).isin(wanted)``, without making a million Python objects: a
+    categorical's codes are compared."""
     import numpy as np
 
     if isinstance(values.dtype, pd.CategoricalDtype):
         codes = np.flatnonzero(values.cat.categories.isin(list(wanted)))
         return np.isin(values.cat.codes.to_numpy(), codes)
+    if isinstance(values.dtype, pd.StringDtype):  # compared by pyarrow (missing: False)
+        return values.isin(list(wanted)).to_numpy(dtype=bool)
     return values.astype("object").isin(list(wanted)).to_numpy(dtype=bool)
 
 
