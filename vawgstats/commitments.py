@@ -288,12 +288,10 @@ def age_outcomes_table(df: pd.DataFrame, period: Period) -> pd.DataFrame:
 
     Crimes whose victim age is unknown are in neither band.
     """
-    from .prepare import offence_outcomes_table
-
-    from .prepare import SCOPED_COLUMNS
+    from .unit_tables import OUTCOME_COLUMNS, offence_outcomes_table
 
     # outcomes are counted for the crimes recorded in the period (cohort), so only those rows are needed
-    df = df.loc[period.contains(df["recorded_date"]), [c for c in SCOPED_COLUMNS + ("victim_age",) if c in df.columns]]
+    df = df.loc[period.contains(df["recorded_date"]), [c for c in OUTCOME_COLUMNS + ("victim_age",) if c in df.columns]]
     age = df["victim_age"].astype("Float64")
     parts = [offence_outcomes_table(df[(age < 18).fillna(False).to_numpy(dtype=bool)], period).assign(
                  age_band="under 18"),

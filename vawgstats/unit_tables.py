@@ -212,11 +212,18 @@ def _offence_subset(df: pd.DataFrame, label: str) -> pd.DataFrame:
     return df[df[column].isin(list(values))]
 
 
+#: The columns the outcome measures (charge, positive outcome, attrition) read.
+OUTCOME_COLUMNS = ("recorded_date", "outcome_date", "offence_group", "victim_sex", "domestic_abuse",
+                   "outcome_code", "bcu", "borough")
+
+
 def offence_outcomes_table(df: pd.DataFrame, period: Period) -> pd.DataFrame:
     """Charge, positive outcome and attrition rates by report offence type, per London, BCU and borough."""
     from . import metrics
 
     start, end = str(period.start), str(period.end)
+    # only the columns the measures read: each offence type's rows are then copied without the identifiers
+    df = df[[c for c in OUTCOME_COLUMNS if c in df.columns]]
     parts = []
     for label in d.REPORT_OFFENCE_GROUPS:
         subset = _offence_subset(df, label)
