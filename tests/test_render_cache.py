@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -214,26 +215,37 @@ def test_a_warm_kernel_starts_each_report_afresh(tmp_path):
 
 
 def test_a_few_reports_run_in_this_process_and_many_in_workers(monkeypatch):
-    """Starting worker processes (each importing the report libraries and starting a kernel) for a
-    few reports costs more than it saves: up to FEW_REPORTS run here, one after another."""
+    """Starting worker processes (each importing papermill and nbconvert and starting a kernel) for a
+    few reports costs more than it saves: up to FEW_REPORTS run in this process, in up to -j threads
+    each with a warm kernel of its own, the overview first."""
     class PoolStarted(Exception):
         pass
 
     def no_pool(*args, **kwargs):
         raise PoolStarted
 
-    ran = []
+    ran, warmed = [], []
     monkeypatch.setattr(execute, "_start_pool", no_pool)
-    monkeypatch.setattr(execute, "run_job", lambda job, warm_kernel=False: ran.append((job.name, warm_kernel))
-                        or render_jobs.JobResult(job.name, "written"))
+    monkeypatch.setattr(execute, "run_job", lambda job, warm_kernel=False: ran.append(
+        (job.name, warm_kernel, threading.current_thread().name)) or render_jobs.JobResult(job.name, "written"))
+    monkeypatch.setattr(execute, "warm_up", lambda path, workdir, code: warmed.append(code) or True)
     monkeypatch.setattr(execute, "shutdown_warm_kernel", lambda: None)
 
-    def todo(count):
-        return [render_jobs.Job(f"bcu-{i}", "nb.ipynb", "title", {}, "work", "nbconvert", "jupyter", "public")
-                for i in range(count)]
+    def todo(count, london=False):
+        names = [f"bcu-{i}" for i in range(count - london)] + (["london"] if london else [])
+        return [render_jobs.Job(name, "nb.ipynb", "title", {}, f"work/{name}", "nbconvert", "jupyter", "public")
+                for name in names]
 
     few = list(execute._execute(todo(execute.FEW_REPORTS), jobs=4, dask_scheduler=None, progress=False))
-    assert [r.status for r in few] == ["written"] * execute.FEW_REPORTS
-    assert ran == [(f"bcu-{i}", True) for i in range(execute.FEW_REPORTS)]  # in order, in one warm kernel
+    assert sorted(r.name for r in few) == [f"bcu-{i}" for i in range(execute.FEW_REPORTS)]
+    assert sorted(name for name, _, _ in ran) == [f"bcu-{i}" for i in range(execute.FEW_REPORTS)]
+    assert all(warm for _, warm, _ in ran)                          # in warm kernels
+    assert {thread for _, _, thread in ran} <= {f"vawgstats-report-{i}" for i in range(execute.FEW_REPORTS)}
+    assert warmed == [kernel.REPORT_IMPORTS] * execute.FEW_REPORTS  # one kernel per thread, no scipy.stats
+    ran.clear()
+    warmed.clear()
+    one = list(execute._execute(todo(2, london=True), jobs=1, dask_scheduler=None, progress=False))
+    assert [r.name for r in one] == ["london", "bcu-0"]             # -j 1: one thread, the overview first
+    assert [name for name, _, _ in ran] == ["london", "bcu-0"] and warmed == [kernel.WARM_UP_CODE]
     with pytest.raises(PoolStarted):
         list(execute._execute(todo(execute.FEW_REPORTS + 1), jobs=2, dask_scheduler=None, progress=False))

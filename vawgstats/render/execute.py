@@ -19,13 +19,15 @@ from ..errors import RenderError
 from .convert import convert_with_nbconvert, convert_with_quarto
 from .jobs import Job, JobResult
 from .pdf import convert_to_pdf
-from .kernel import (_WARM_ENGINE, KERNEL_NAME, _kernel_environment, shutdown_warm_kernel, warm_kernel_manager,
+from .kernel import (_WARM_ENGINE, KERNEL_NAME, REPORT_IMPORTS, WARM_UP_CODE, _kernel_environment,
+                     _register_warm_engine, shutdown_all_warm_kernels, shutdown_warm_kernel, warm_kernel_manager,
                      warm_up)
 
 
 #: At most this many reports to make (and no worker processes started already, as while the tables
-#: are prepared): they run one after another in this process, in one kernel, rather than in new
-#: worker processes that each import the report's libraries and start a kernel of their own.
+#: are prepared): they run in this process, in up to ``-j`` threads each driving a kernel of its own
+#: (:func:`_execute_in_threads`), rather than in new worker processes that each import papermill and
+#: nbconvert as well and start a kernel.
 FEW_REPORTS = 3
 
 
@@ -139,17 +141,9 @@ def _execute(todo: list[Job], *, jobs: int | None, dask_scheduler: str | None, p
             yield from _execute_dask(todo, dask_scheduler, bar)
             return
         workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
-        if pool is None and len(todo) <= FEW_REPORTS:
-            workers = 1  # starting worker processes and their kernels would cost more than it saves
-        if workers == 1 and pool is None:
-            try:
-                for job in todo:
-                    bar.set_postfix_str(job.name)
-                    result = run_job(job, warm_kernel=True)
-                    bar.update(1)
-                    yield result
-            finally:
-                shutdown_warm_kernel()
+        if pool is None and (workers == 1 or len(todo) <= FEW_REPORTS):
+            # starting worker processes (papermill, nbconvert, a kernel each) would cost more than it saves
+            yield from _execute_in_threads(todo, workers, bar)
             return
         pool = pool or _start_pool(workers)
         try:
@@ -171,6 +165,61 @@ def _execute(todo: list[Job], *, jobs: int | None, dask_scheduler: str | None, p
             pool.shutdown(wait=True)
     finally:
         bar.close()
+
+
+def _execute_in_threads(todo: list[Job], threads: int, bar):
+    """Yield each job's result as it finishes, making them in this process in ``threads`` threads.
+
+    Each thread starts its own warm kernel at once and imports into it what the reports
+    need (:func:`warm_up`), while this process imports papermill and nbconvert; the kernels
+    execute the notebooks side by side (they are separate processes; the threads mostly
+    wait on them), and each thread converts its own reports.  The threads are daemons:
+    on Ctrl-C or an error every kernel is ended and the exception goes on at once.
+    """
+    import queue
+
+    jupyter_path = Path(todo[0].jupyter_path)
+    _kernel_environment(jupyter_path)  # os.environ is changed here, once, not in the threads
+    _register_warm_engine()
+    imports = WARM_UP_CODE if any(job.name == "london" for job in todo) else REPORT_IMPORTS
+    jobs: queue.Queue = queue.Queue()
+    for job in sorted(todo, key=lambda job: job.name != "london"):  # the longest first
+        jobs.put(job)
+    results: queue.Queue = queue.Queue()
+
+    def work() -> None:
+        try:
+            warm_up(str(jupyter_path), str(Path(todo[0].workdir).parent), imports)
+            while True:
+                try:
+                    job = jobs.get_nowait()
+                except queue.Empty:
+                    return
+                results.put(run_job(job, warm_kernel=True))
+        finally:
+            shutdown_warm_kernel()
+
+    started = [threading.Thread(target=work, name=f"vawgstats-report-{i}", daemon=True)
+               for i in range(max(1, min(threads, len(todo))))]
+    for thread in started:
+        thread.start()
+    try:
+        for _ in todo:
+            while True:  # a timeout, so that Ctrl-C reaches this thread at once on any platform
+                try:
+                    result = results.get(timeout=0.5)
+                    break
+                except queue.Empty:
+                    if not any(thread.is_alive() for thread in started) and results.empty():
+                        raise RenderError("The report threads ended without finishing every report.") from None
+            bar.set_postfix_str(result.name)
+            bar.update(1)
+            yield result
+    except BaseException:
+        shutdown_all_warm_kernels()
+        raise
+    for thread in started:
+        thread.join()
 
 
 def _ignore_interrupts() -> None:

@@ -50,6 +50,10 @@ get_ipython().reset(new_session=True)
 """
 _WARM = threading.local()
 _WARM_ENGINE = "vawgstats-warm"
+#: Every warm kernel of this process (one per thread that renders), so that the main thread can end
+#: them all at once on Ctrl-C or an error (:func:`shutdown_all_warm_kernels`).
+_ALL_WARM: set = set()
+_ALL_WARM_LOCK = threading.Lock()
 
 
 def warm_kernel_manager(cwd: Path):
@@ -70,6 +74,8 @@ def warm_kernel_manager(cwd: Path):
         manager = KernelManager(kernel_name=KERNEL_NAME)
         manager.start_kernel(cwd=str(cwd))
         _WARM.manager = manager
+        with _ALL_WARM_LOCK:
+            _ALL_WARM.add(manager)
         import multiprocessing.util
 
         # ended when this process exits normally (workers, and the main process at exit)
@@ -98,25 +104,28 @@ def _kernel_environment(jupyter_path: Path) -> None:
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 
 
-#: What a report's kernel imports; a warm-up (:func:`warm_up`) imports it in advance.
-WARM_UP_CODE = ("import scipy.stats, IPython.display\n"
-                "import vawgstats.charts, vawgstats.maps, vawgstats.methods, vawgstats.params, vawgstats.prepare, "
-                "vawgstats.tables, vawgstats.units")
+#: What a BCU or borough report's kernel imports; a warm-up (:func:`warm_up`) imports it in advance.
+REPORT_IMPORTS = ("import IPython.display\n"
+                  "import vawgstats.charts, vawgstats.maps, vawgstats.methods, vawgstats.params, vawgstats.prepare, "
+                  "vawgstats.tables, vawgstats.units, vawgstats.commitments, vawgstats.commitments_report")
+#: What any report's kernel may import: the overview's statistics too (scipy.stats, about 0.4 s).
+WARM_UP_CODE = "import scipy.stats\n" + REPORT_IMPORTS
 
 
-def warm_up(jupyter_path: str, workdir: str) -> bool:
-    """Start this worker's warm kernel and import into it what reports need.
+def warm_up(jupyter_path: str, workdir: str, code: str = WARM_UP_CODE) -> bool:
+    """Start this worker's (or thread's) warm kernel and run ``code`` in it: the imports reports need.
 
-    Run in each worker while the main process prepares the tables, so that the
-    two overlap.  Returns whether it worked; a failure here only means the
-    first report starts the kernel itself.
+    Run in each worker while the main process prepares the tables, or in each
+    rendering thread while this process gets ready, so that the two overlap.
+    Returns whether it worked; a failure here only means the first report
+    starts the kernel itself.
     """
     try:
         _kernel_environment(Path(jupyter_path))
         Path(workdir).mkdir(parents=True, exist_ok=True)
         warm_kernel_manager(Path(workdir))
         client = _WARM.client
-        request = client.execute(WARM_UP_CODE, silent=True, store_history=False)
+        request = client.execute(code, silent=True, store_history=False)
         while (reply := client.get_shell_msg(timeout=120))["parent_header"].get("msg_id") != request:
             pass
         return reply["content"]["status"] == "ok"
@@ -139,6 +148,18 @@ def shutdown_warm_kernel() -> None:
     if client is not None:
         client.stop_channels()
     if manager is not None:
+        with _ALL_WARM_LOCK:
+            _ALL_WARM.discard(manager)
+        _shutdown_kernel(manager)
+
+
+def shutdown_all_warm_kernels() -> None:
+    """End every warm kernel of this process, whichever thread started it (on Ctrl-C or an error:
+    a thread still running a report then sees its kernel die and returns a failure)."""
+    with _ALL_WARM_LOCK:
+        managers = list(_ALL_WARM)
+        _ALL_WARM.clear()
+    for manager in managers:
         _shutdown_kernel(manager)
 
 
