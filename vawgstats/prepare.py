@@ -39,7 +39,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ._lazy import lazy_module
-from . import __version__, definitions as d
+from . import __version__, definitions as d, parallel
 from .fingerprint import SYNTHETIC_SOURCES, code_fingerprint
 from .geography import BCU_CODES, BOROUGHS
 from .coverage import GAP_SHARE
@@ -323,7 +323,7 @@ def prepare(data_path: str | Path | None = None, *, start: str | None = None, en
         return open_prepared(directory)
 
     warm_up = _import_in_background()  # scipy/statsmodels load while the CSV is read
-    df, keeping = _validated_records(data_path, data_sha, as_of, Path(build_root))
+    df, keep = _validated_records(data_path, data_sha, as_of, Path(build_root))
     coverage_table, coverage = _records_coverage(df, gap_share)
     period = resolve_period(df, start, end, period_months, coverage=coverage, data_name=str(data_path))
     as_of_date = str(pd.Timestamp(as_of).date()) if as_of else str(_records_as_of(df).date())
@@ -337,60 +337,88 @@ def prepare(data_path: str | Path | None = None, *, start: str | None = None, en
     # ... and only on those recorded late enough for some table to read them.
     scope = in_scope & (df["recorded_date"] >= earliest_needed(period, window_days)).to_numpy(dtype=bool)
     scoped = df.loc[scope, [c for c in SCOPED_COLUMNS if c in df.columns]].reset_index(drop=True)
-    from .metrics import date_precision
-
-    headline = headline_table(scoped, period, window_days, first_recorded=df["recorded_date"].min(),
-                              as_of=as_of_date, precision=date_precision(df),
-                              population=residents)
-    from . import areas  # imported here: prepare's module import stays light
-
-    tables = {
-        "headline": headline,
-        "monthly": monthly_table(scoped, period, first_recorded=df["recorded_date"].min(),
-                                 follow_up_days=follow_up_days, as_of=as_of_date),
-        "funnel": funnel_table(scoped, period, window_days),
-        "offence_outcomes": offence_outcomes_table(scoped, period),
-        "repeat": repeat_table(scoped, period, window_days),
-        "places": top_places(scoped, start=str(period.start), end=str(period.end)),
-        "lsoa_counts": areas.lsoa_counts(scoped, start=str(period.start), end=str(period.end)),
-        "quality": data_quality(df, start=str(period.start), end=str(period.end)),
-        "borough_rates": borough_rates(headline),
-        "coverage": coverage_table,
-    }
-    _mark_coverage(tables, coverage, period, population_fields["population_year"],
-                   ("crimes", "charged", "rate", "ci_low", "ci_high", "pending", "charged_within", "rate_within"))
-    manifest = {
-        "key": key,
-        "kind": "records",
-        "data_path": str(data_path),
-        "data_file": data_path.name,
-        "data_sha256": data_sha,
-        "rows": int(len(df)),
-        "in_scope_rows": int(in_scope.sum()),
-        "first_recorded": str(df["recorded_date"].min().date()),
-        "last_recorded": str(df["recorded_date"].max().date()),
-        **_period_fields(period),
-        **_coverage_fields(coverage, period, requested_period(start, end), period_months),
-        "empty_units": empty_units(tables["headline"], "volume"),
-        "as_of": as_of_date,
-        "follow_up_days": int((pd.Timestamp(as_of_date) - period.last_day).days),
-        "charge_follow_up_days": follow_up_days,
-        "window_days": window_days,
-        "version": __version__,
-        "synthetic": is_synthetic(df),
-        "policeuk_proxy": bool(df["offence_group"].astype(object).eq(d.POLICEUK_PROXY_GROUP).any()),
-        "has_lsoa": bool(df["lsoa_code"].notna().any()),
-        "has_coordinates": bool("latitude" in df.columns and df["latitude"].notna().any()),
-        **population_fields,
-        "bcus": list(BCU_CODES),
-        "boroughs": list(BOROUGHS),
-    }
+    synthetic = is_synthetic(df)
+    offence_outcomes = offence_outcomes_table(scoped, period)
     from .commitments import prepared_tables as commitment_tables  # delivery returns, beside the crime tables
 
-    extra, manifest["returns"] = commitment_tables(df.loc[scope], period, returns_path, manifest["synthetic"],
-                                                   all_ages=tables["offence_outcomes"])
-    tables.update(extra)
-    _write_atomically(directory, tables, manifest)
+    def commitments() -> tuple[dict, dict]:
+        return commitment_tables(df.loc[scope], period, returns_path, synthetic, all_ages=offence_outcomes)
+
+    # On a large file the commitments tables (and the records' Parquet copy) are made in a
+    # forked process while this one makes the crime tables (:mod:`vawgstats.parallel`).
+    child, child_folder, keeping = None, None, None
+    if len(df) >= PARALLEL_ROWS and parallel.can_fork():
+        warm_up.join()  # no import half done at the fork
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        child_folder = Path(tempfile.mkdtemp(prefix=f".{directory.name}-forked-", dir=directory.parent))
+        child = parallel.fork_tables(commitments, child_folder, after=keep)
+    if child is None:
+        keeping = _in_thread(keep, "vawgstats-records-copy")
+    try:
+        from .metrics import date_precision
+
+        headline = headline_table(scoped, period, window_days, first_recorded=df["recorded_date"].min(),
+                                  as_of=as_of_date, precision=date_precision(df),
+                                  population=residents)
+        from . import areas  # imported here: prepare's module import stays light
+
+        tables = {
+            "headline": headline,
+            "monthly": monthly_table(scoped, period, first_recorded=df["recorded_date"].min(),
+                                     follow_up_days=follow_up_days, as_of=as_of_date),
+            "funnel": funnel_table(scoped, period, window_days),
+            "offence_outcomes": offence_outcomes,
+            "repeat": repeat_table(scoped, period, window_days),
+            "places": top_places(scoped, start=str(period.start), end=str(period.end)),
+            "lsoa_counts": areas.lsoa_counts(scoped, start=str(period.start), end=str(period.end)),
+            "quality": data_quality(df, start=str(period.start), end=str(period.end)),
+            "borough_rates": borough_rates(headline),
+            "coverage": coverage_table,
+        }
+        _mark_coverage(tables, coverage, period, population_fields["population_year"],
+                       ("crimes", "charged", "rate", "ci_low", "ci_high", "pending", "charged_within",
+                        "rate_within"))
+        manifest = {
+            "key": key,
+            "kind": "records",
+            "data_path": str(data_path),
+            "data_file": data_path.name,
+            "data_sha256": data_sha,
+            "rows": int(len(df)),
+            "in_scope_rows": int(in_scope.sum()),
+            "first_recorded": str(df["recorded_date"].min().date()),
+            "last_recorded": str(df["recorded_date"].max().date()),
+            **_period_fields(period),
+            **_coverage_fields(coverage, period, requested_period(start, end), period_months),
+            "empty_units": empty_units(tables["headline"], "volume"),
+            "as_of": as_of_date,
+            "follow_up_days": int((pd.Timestamp(as_of_date) - period.last_day).days),
+            "charge_follow_up_days": follow_up_days,
+            "window_days": window_days,
+            "version": __version__,
+            "synthetic": synthetic,
+            "policeuk_proxy": bool(d.is_one_of(df["offence_group"], (d.POLICEUK_PROXY_GROUP,)).any()),
+            "has_lsoa": bool(df["lsoa_code"].notna().any()),
+            "has_coordinates": bool("latitude" in df.columns and df["latitude"].notna().any()),
+            **population_fields,
+            "bcus": list(BCU_CODES),
+            "boroughs": list(BOROUGHS),
+        }
+        collected = child.collect() if child is not None else None
+        if collected is None:  # no child, or it failed: here (and any error is raised here)
+            if child is not None:
+                keeping = _in_thread(keep, "vawgstats-records-copy")
+            extra, manifest["returns"] = commitments()
+            tables.update(extra)
+            files = {}
+        else:
+            files, manifest["returns"] = collected
+        _write_atomically(directory, tables, manifest, files)
+    finally:
+        if child is not None:
+            child.stop()  # only if still running (an error here)
+        if child_folder is not None:
+            shutil.rmtree(child_folder, ignore_errors=True)
     for thread in (keeping, warm_up):
         if thread is not None:
             thread.join()
@@ -417,12 +445,27 @@ def _import_in_background():
     return thread
 
 
+#: Records from which :func:`prepare` makes the commitments tables in a forked process
+#: (:mod:`vawgstats.parallel`) while it makes the crime tables; below, forking is not worth it.
+PARALLEL_ROWS = 200_000
+
 #: Bump when the validated records' layout changes (the canonical columns and dtypes).
 RECORDS_VERSION = "1"
 
 
+def _in_thread(function, name: str):
+    """``function()`` started in a daemon thread (None for no function)."""
+    if function is None:
+        return None
+    import threading
+
+    thread = threading.Thread(target=function, name=name, daemon=True)
+    thread.start()
+    return thread
+
+
 def _validated_records(data_path: Path, data_sha: str | None, as_of: str | None, build_root: Path):
-    """The validated records of ``data_path`` and the thread writing their Parquet copy (or None).
+    """The validated records of ``data_path`` and a function writing their Parquet copy (or None).
 
     The build folder keeps a content-addressed Parquet copy of each file's validated
     records (``build/records/<key>.parquet``, key = the file's SHA-256, the as-of
@@ -459,9 +502,7 @@ def _validated_records(data_path: Path, data_sha: str | None, as_of: str | None,
         finally:
             temporary.unlink(missing_ok=True)
 
-    thread = threading.Thread(target=keep, name="vawgstats-records-copy", daemon=True)
-    thread.start()
-    return df, thread
+    return df, keep
 
 
 def _write_build_readme(build_root: Path) -> None:
@@ -576,13 +617,18 @@ def _counts_tables(data_path: Path, *, start, end, as_of, period_months: int,
     return tables, manifest
 
 
-def _write_atomically(directory: Path, tables: dict[str, pd.DataFrame], manifest: dict) -> None:
+def _write_atomically(directory: Path, tables: dict[str, pd.DataFrame], manifest: dict,
+                      files: dict[str, Path] | None = None) -> None:
+    """Write ``tables`` (and move in the Parquet ``files`` of tables written already) and the
+    manifest into a staging folder, then rename it to ``directory``."""
     directory.parent.mkdir(parents=True, exist_ok=True)
     _write_build_readme(directory.parent.parent)
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
     try:
         for name, table in tables.items():
             table.to_parquet(staging / f"{name}.parquet", index=False)
+        for name, path in (files or {}).items():
+            os.replace(path, staging / f"{name}.parquet")
         with open(staging / "manifest.json", "w", encoding="utf-8") as handle:
             json.dump(manifest, handle, indent=2, sort_keys=True)
         try:

@@ -1,0 +1,111 @@
+"""Tables computed in a forked process beside this one (prepare's second core).
+
+Most of the prepare step is pandas and numpy code that holds the GIL, so threads do not
+run it in parallel.  :func:`fork_tables` runs one independent part of the work in a
+child process made by ``fork`` (it shares the records already in memory, nothing is
+copied or pickled); the child writes its tables as Parquet files into a folder and
+exits, and :meth:`Forked.collect` hands them back.  Where ``fork`` is not available
+(not Linux), or the child fails or hangs, the caller does the work itself, so the
+result never depends on the child: only the time does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+#: How long :meth:`Forked.collect` waits for the child before doing the work itself.
+TIMEOUT_SECONDS = 300.0
+
+INFO_FILE = "info.json"
+
+
+class Forked:
+    """A child process computing tables into ``folder``."""
+
+    def __init__(self, pid: int, folder: Path):
+        self.pid, self.folder = pid, folder
+        self._status: int | None = None
+
+    def _wait(self, timeout: float) -> int:
+        deadline = time.monotonic() + timeout
+        delay = 0.001
+        while True:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                return os.waitstatus_to_exitcode(status)
+            if time.monotonic() > deadline:
+                self.stop()
+                return -1
+            time.sleep(delay)
+            delay = min(delay * 2, 0.02)
+
+    def collect(self, timeout: float = TIMEOUT_SECONDS) -> tuple[dict[str, Path], dict] | None:
+        """The child's tables (name -> Parquet file) and its info, or None if it failed."""
+        if self._status is None:
+            self._status = self._wait(timeout)
+        info_path = self.folder / INFO_FILE
+        if self._status != 0 or not info_path.exists():
+            return None
+        info = json.loads(info_path.read_text(encoding="utf-8"))
+        files = {name: self.folder / f"{name}.parquet" for name in info["tables"]}
+        if not all(path.exists() for path in files.values()):
+            return None
+        return files, info["info"]
+
+    def stop(self) -> None:
+        """End the child (if still running) and reap it."""
+        if self._status is not None:
+            return
+        import signal
+
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+        self._status = -1
+
+
+def can_fork() -> bool:
+    """Whether :func:`fork_tables` may fork here (Linux: fork is safe with the libraries used)."""
+    return hasattr(os, "fork") and sys.platform.startswith("linux")
+
+
+def fork_tables(work: Callable[[], tuple[dict, dict]], folder: Path,
+                after: Callable[[], None] | None = None) -> Forked | None:
+    """Run ``work()`` -> ``(tables, info)`` in a forked child (None: cannot fork).
+
+    The child writes each DataFrame of ``tables`` to ``folder/<name>.parquet`` and ``info``
+    (JSON-serialisable) to ``folder/info.json``, then runs ``after`` (e.g. a copy the
+    caller wants written) and exits.  Any error in the child only makes :meth:`Forked.collect`
+    answer None.  Call it with no other thread of this process in the middle of an import.
+    """
+    if not can_fork():
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        pid = os.fork()
+    except OSError:
+        return None
+    if pid == 0:  # the child: never returns
+        status = 1
+        try:
+            tables, info = work()
+            for name, table in tables.items():
+                table.to_parquet(folder / f"{name}.parquet", index=False)
+            partial = folder / f".{INFO_FILE}.part"
+            partial.write_text(json.dumps({"tables": list(tables), "info": info}), encoding="utf-8")
+            os.replace(partial, folder / INFO_FILE)
+            status = 0
+            if after is not None:
+                after()
+        except BaseException:  # the parent does the work itself (if not done) and reports any error
+            pass
+        finally:
+            os._exit(status)
+    return Forked(pid, folder)
