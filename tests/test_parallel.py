@@ -38,6 +38,20 @@ def test_a_failing_child_gives_nothing_back(tmp_path):
     assert not (tmp_path / "out" / parallel.INFO_FILE).exists()
 
 
+def test_no_fork_beside_another_thread():
+    import threading
+
+    assert parallel.single_threaded() == (threading.active_count() == 1)
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert not parallel.single_threaded()
+    finally:
+        stop.set()
+        thread.join()
+
+
 def test_a_hanging_child_is_ended_after_the_timeout(tmp_path):
     def work():
         import time
@@ -78,6 +92,7 @@ def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
 @pytest.mark.parametrize("child_fails", [False, True])
 def test_prepare_with_a_forked_child_writes_the_same_folder(small_csv, alone, tmp_path, monkeypatch, child_fails):
     monkeypatch.setattr(prepare_module, "PARALLEL_ROWS", 0)  # fork even for this small file
+    monkeypatch.setattr(parallel, "single_threaded", lambda: True)  # whatever threads other tests left
     forks = []
     fork_tables = parallel.fork_tables
 

@@ -5,8 +5,9 @@ run it in parallel.  :func:`fork_tables` runs one independent part of the work i
 child process made by ``fork`` (it shares the records already in memory, nothing is
 copied or pickled); the child writes its tables as Parquet files into a folder and
 exits, and :meth:`Forked.collect` hands them back.  Where ``fork`` is not available
-(not Linux), or the child fails or hangs, the caller does the work itself, so the
-result never depends on the child: only the time does.
+(not Linux) or not safe (another Python thread is running), or the child fails or
+hangs, the caller does the work itself, so the result never depends on the child:
+only the time does.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Callable
 
 #: How long :meth:`Forked.collect` waits for the child before doing the work itself.
-TIMEOUT_SECONDS = 300.0
+TIMEOUT_SECONDS = 120.0
 
 INFO_FILE = "info.json"
 
@@ -72,8 +73,17 @@ class Forked:
 
 
 def can_fork() -> bool:
-    """Whether :func:`fork_tables` may fork here (Linux: fork is safe with the libraries used)."""
+    """Whether :func:`fork_tables` may fork on this system (Linux: fork is safe with the libraries used)."""
     return hasattr(os, "fork") and sys.platform.startswith("linux")
+
+
+def single_threaded() -> bool:
+    """Whether this process runs no other Python thread (then no lock, an import's say, can be held
+    at the fork by a thread the child would not have; e.g. not in a Jupyter kernel, nor beside a
+    process pool's management thread)."""
+    import threading
+
+    return threading.active_count() == 1
 
 
 def fork_tables(work: Callable[[], tuple[dict, dict]], folder: Path,
@@ -83,7 +93,7 @@ def fork_tables(work: Callable[[], tuple[dict, dict]], folder: Path,
     The child writes each DataFrame of ``tables`` to ``folder/<name>.parquet`` and ``info``
     (JSON-serialisable) to ``folder/info.json``, then runs ``after`` (e.g. a copy the
     caller wants written) and exits.  Any error in the child only makes :meth:`Forked.collect`
-    answer None.  Call it with no other thread of this process in the middle of an import.
+    answer None.  Call it only when :func:`single_threaded`.
     """
     if not can_fork():
         return None

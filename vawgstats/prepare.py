@@ -349,6 +349,7 @@ def prepare(data_path: str | Path | None = None, *, start: str | None = None, en
     child, child_folder, keeping = None, None, None
     if len(df) >= PARALLEL_ROWS and parallel.can_fork():
         warm_up.join()  # no import half done at the fork
+    if len(df) >= PARALLEL_ROWS and parallel.can_fork() and parallel.single_threaded():
         directory.parent.mkdir(parents=True, exist_ok=True)
         child_folder = Path(tempfile.mkdtemp(prefix=f".{directory.name}-forked-", dir=directory.parent))
         child = parallel.fork_tables(commitments, child_folder, after=keep)
