@@ -16,7 +16,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from ..errors import RenderError
-from .convert import convert_with_nbconvert, convert_with_quarto
+from .convert import convert_with_nbconvert, convert_with_quarto, prime_html_exporter
 from .jobs import Job, JobResult
 from .pdf import convert_to_pdf
 from .kernel import (_WARM_ENGINE, KERNEL_NAME, REPORT_IMPORTS, WARM_UP_CODE, _kernel_environment,
@@ -204,6 +204,7 @@ def _execute_in_threads(todo: list[Job], threads: int, bar):
     for thread in started:
         thread.start()
     try:
+        _get_ready_to_convert(todo[0])  # meanwhile: this process's part, while the kernels start
         for _ in todo:
             while True:  # a timeout, so that Ctrl-C reaches this thread at once on any platform
                 try:
@@ -220,6 +221,14 @@ def _execute_in_threads(todo: list[Job], threads: int, bar):
         raise
     for thread in started:
         thread.join()
+
+
+def _get_ready_to_convert(job: Job) -> None:
+    """Import what drives the kernels and make the HTML exporter, in this (otherwise idle) thread."""
+    import papermill  # noqa: F401
+
+    if job.renderer != "quarto" and "html" in job.formats:
+        prime_html_exporter()
 
 
 def _ignore_interrupts() -> None:
