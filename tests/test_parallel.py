@@ -121,6 +121,6 @@ def test_prepare_with_a_forked_child_writes_the_same_folder(small_csv, alone, tm
             pd.testing.assert_frame_equal(_sorted(both["tables"][name]), _sorted(table))
         else:
             pd.testing.assert_frame_equal(both["tables"][name], table)
-    # the records' Parquet copy is written by the child (or, if it failed, by the parent)
+    # the records' Parquet copy is written as without a child
     assert len(list((tmp_path / "both" / "records").glob("*.parquet"))) == 1
     assert not list((tmp_path / "both" / "records").glob("*.part"))

@@ -344,17 +344,16 @@ def prepare(data_path: str | Path | None = None, *, start: str | None = None, en
     def commitments() -> tuple[dict, dict]:
         return commitment_tables(df.loc[scope], period, returns_path, synthetic, all_ages=offence_outcomes)
 
-    # On a large file the commitments tables (and the records' Parquet copy) are made in a
-    # forked process while this one makes the crime tables (:mod:`vawgstats.parallel`).
+    # On a large file the commitments tables are made in a forked process while this one
+    # makes the crime tables (:mod:`vawgstats.parallel`).
     child, child_folder, keeping = None, None, None
     if len(df) >= PARALLEL_ROWS and parallel.can_fork():
         warm_up.join()  # no import half done at the fork
     if len(df) >= PARALLEL_ROWS and parallel.can_fork() and parallel.single_threaded():
         directory.parent.mkdir(parents=True, exist_ok=True)
         child_folder = Path(tempfile.mkdtemp(prefix=f".{directory.name}-forked-", dir=directory.parent))
-        child = parallel.fork_tables(commitments, child_folder, after=keep)
-    if child is None:
-        keeping = _in_thread(keep, "vawgstats-records-copy")
+        child = parallel.fork_tables(commitments, child_folder)
+    keeping = _in_thread(keep, "vawgstats-records-copy")  # mostly pyarrow, without the GIL
     try:
         from .metrics import date_precision
 
@@ -407,8 +406,6 @@ def prepare(data_path: str | Path | None = None, *, start: str | None = None, en
         }
         collected = child.collect() if child is not None else None
         if collected is None:  # no child, or it failed: here (and any error is raised here)
-            if child is not None:
-                keeping = _in_thread(keep, "vawgstats-records-copy")
             extra, manifest["returns"] = commitments()
             tables.update(extra)
             files = {}

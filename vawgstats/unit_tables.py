@@ -294,7 +294,10 @@ def data_quality(df: pd.DataFrame, *, start: str, end: str) -> pd.DataFrame:
     ``borough``, or outside the 32 boroughs: counted, not rejected).
     """
     period = as_period(start, end)
-    in_period = df[period.contains(df["recorded_date"])]
+    # the columns read here (and by in_vawg_scope): the other identifiers are not copied
+    read = ("recorded_date", "offence_date", "offence_group", "victim_sex", "domestic_abuse", "outcome_code",
+            "victim_id", "lsoa_code", "bcu", "borough")
+    in_period = df.loc[period.contains(df["recorded_date"]), [c for c in df.columns if c in read]]
     scope = d.in_vawg_scope(in_period)
     flags = pd.DataFrame({
         "records": True,
