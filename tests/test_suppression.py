@@ -185,3 +185,25 @@ def test_map_shades_no_borough_whose_count_is_suppressed(small_london):
     mapped = set(tables.map_rates(rates, headline, "public")["borough"])
     assert not hidden & mapped and mapped | hidden == set(rates["borough"])
     assert len(tables.map_rates(rates, headline, "restricted")) == len(rates)
+
+
+def test_protect_keeps_each_tables_pattern_by_content_never_a_stale_one(small_london):
+    """Every report asks for the same (all-unit) pattern, so it is kept per process, keyed by the
+    table's content: the same content gives the pattern worked out afresh, a changed table a new one."""
+    from vawgstats import suppression
+
+    table = small_london.table("headline")
+    name = "headline"
+    afresh = suppression.suppression_pattern(*suppression.relations_of(table, declared_relations()[name]),
+                                             suppression.SUPPRESSION_THRESHOLD)
+    assert protect(table, name, "public").status == afresh
+    assert protect(table.copy(), name, "public").status == afresh      # kept: same content
+    changed = table.copy()
+    count = next(c for c in declared_relations()[name].counts if c in changed.columns)
+    row = changed[count].astype(float).idxmax()
+    changed.loc[row, count] = 3                                      # a big count becomes small
+    again = suppression.suppression_pattern(*suppression.relations_of(changed, declared_relations()[name]),
+                                            suppression.SUPPRESSION_THRESHOLD)
+    assert again != afresh
+    assert protect(changed, name, "public").status == again
+    assert protect(table, name, "restricted").status == {}

@@ -294,11 +294,38 @@ def relations_of(table, spec: TableRelations) -> tuple[dict, list[Relation]]:
 
 
 def protect(table, name: str, edition: str, threshold: int = SUPPRESSION_THRESHOLD) -> "Protected":
-    """The suppression pattern of prepared table ``name`` in ``edition`` (nothing hidden if restricted)."""
+    """The suppression pattern of prepared table ``name`` in ``edition`` (nothing hidden if restricted).
+
+    The pattern covers every unit of the table, so every report of a run asks for the same
+    one: it is kept per process, keyed by the table's content (:func:`_content_key`), and a
+    kernel that makes many reports works it out once.
+    """
     if edition != "public" or table is None or len(table) == 0:
         return Protected({}, edition)
-    values, relations = relations_of(table, declared_relations()[name])
-    return Protected(suppression_pattern(values, relations, threshold), edition)
+    return Protected(dict(_pattern_of(_content_key(table), name, threshold, table)), edition)
+
+
+def _content_key(table) -> str:
+    """A digest of a DataFrame's columns, types and values (pandas' row hashes, then SHA-256)."""
+    import hashlib
+
+    digest = hashlib.sha256(repr([(str(c), str(t)) for c, t in table.dtypes.items()]).encode())
+    digest.update(pd.util.hash_pandas_object(table, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+_PATTERNS: dict[tuple, Mapping] = {}
+
+
+def _pattern_of(key: str, name: str, threshold: int, table) -> Mapping:
+    found = _PATTERNS.get((key, name, threshold))
+    if found is None:
+        values, relations = relations_of(table, declared_relations()[name])
+        found = suppression_pattern(values, relations, threshold)
+        if len(_PATTERNS) >= 64:  # a kernel's run has a dozen tables; never grow without bound
+            _PATTERNS.clear()
+        _PATTERNS[(key, name, threshold)] = found
+    return found
 
 
 @dataclass(frozen=True)
