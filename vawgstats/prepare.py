@@ -338,21 +338,24 @@ def prepare(data_path: str | Path | None = None, *, start: str | None = None, en
     scope = in_scope & (df["recorded_date"] >= earliest_needed(period, window_days)).to_numpy(dtype=bool)
     scoped = df.loc[scope, [c for c in SCOPED_COLUMNS if c in df.columns]].reset_index(drop=True)
     synthetic = is_synthetic(df)
-    offence_outcomes = offence_outcomes_table(scoped, period)
     from .commitments import prepared_tables as commitment_tables  # delivery returns, beside the crime tables
 
-    def commitments() -> tuple[dict, dict]:
-        return commitment_tables(df.loc[scope], period, returns_path, synthetic, all_ages=offence_outcomes)
+    def outcomes_and_commitments() -> tuple[dict, dict]:
+        """The offence outcomes table and the commitments tables (the girls' view suppressed against
+        it), and the manifest's ``returns`` entry."""
+        outcomes = offence_outcomes_table(scoped, period)
+        extra, returns = commitment_tables(df.loc[scope], period, returns_path, synthetic, all_ages=outcomes)
+        return {"offence_outcomes": outcomes, **extra}, returns
 
-    # On a large file the commitments tables are made in a forked process while this one
-    # makes the crime tables (:mod:`vawgstats.parallel`).
+    # On a large file those are made in a forked process while this one makes the other
+    # tables (:mod:`vawgstats.parallel`).
     child, child_folder, keeping = None, None, None
     if len(df) >= PARALLEL_ROWS and parallel.can_fork():
         warm_up.join()  # no import half done at the fork
     if len(df) >= PARALLEL_ROWS and parallel.can_fork() and parallel.single_threaded():
         directory.parent.mkdir(parents=True, exist_ok=True)
         child_folder = Path(tempfile.mkdtemp(prefix=f".{directory.name}-forked-", dir=directory.parent))
-        child = parallel.fork_tables(commitments, child_folder)
+        child = parallel.fork_tables(outcomes_and_commitments, child_folder)
     keeping = _in_thread(keep, "vawgstats-records-copy")  # mostly pyarrow, without the GIL
     try:
         from .metrics import date_precision
@@ -367,7 +370,6 @@ def prepare(data_path: str | Path | None = None, *, start: str | None = None, en
             "monthly": monthly_table(scoped, period, first_recorded=df["recorded_date"].min(),
                                      follow_up_days=follow_up_days, as_of=as_of_date),
             "funnel": funnel_table(scoped, period, window_days),
-            "offence_outcomes": offence_outcomes,
             "repeat": repeat_table(scoped, period, window_days),
             "places": top_places(scoped, start=str(period.start), end=str(period.end)),
             "lsoa_counts": areas.lsoa_counts(scoped, start=str(period.start), end=str(period.end)),
@@ -406,7 +408,7 @@ def prepare(data_path: str | Path | None = None, *, start: str | None = None, en
         }
         collected = child.collect() if child is not None else None
         if collected is None:  # no child, or it failed: here (and any error is raised here)
-            extra, manifest["returns"] = commitments()
+            extra, manifest["returns"] = outcomes_and_commitments()
             tables.update(extra)
             files = {}
         else:
