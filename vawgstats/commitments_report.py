@@ -494,13 +494,15 @@ def age_outcomes(by_age: pd.DataFrame, unit: str, band: str, pattern: dict, edit
 
     mine = by_age[(by_age["age_band"] == band) & (by_age["unit"] == unit)]
     types = list(d.REPORT_OFFENCE_GROUPS)
+    rows_of = {}  # (offence type, measure) -> its first row
+    for _, row in mine.iterrows():
+        rows_of.setdefault((row["offence_type"], row["measure"]), row)
 
     def state(offence_type, measure, column):
         return pattern.get((band, str(unit), offence_type, measure, column))
 
     def cell(offence_type, measure):
-        found = mine[(mine["offence_type"] == offence_type) & (mine["measure"] == measure)]
-        return None if found.empty else found.iloc[0]
+        return rows_of.get((offence_type, measure))
 
     rows = [{"Measure": "In-scope crimes recorded"}]
     for offence_type in types:
