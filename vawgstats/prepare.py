@@ -89,15 +89,9 @@ def sha256_file(path: Path, chunk: int = 1 << 20, *, build_root: str | Path | No
         return _sha256_of(resolved, status.st_size, status.st_mtime_ns, chunk)
     store = Path(build_root) / HASHES_FILE
     identity = _file_identity(status)
-    try:
-        known = json.loads(store.read_text(encoding="utf-8"))
-        if not isinstance(known, dict):
-            known = {}
-    except (OSError, ValueError):
-        known = {}
-    entry = known.get(resolved)
-    if isinstance(entry, dict) and {k: entry.get(k) for k in identity} == identity and entry.get("sha256"):
-        return str(entry["sha256"])
+    known, kept = _kept_hash(store, resolved, identity)
+    if kept:
+        return kept
     digest = _sha256_of(resolved, status.st_size, status.st_mtime_ns, chunk)
     if time.time_ns() - status.st_mtime_ns > _RECENT_NS:
         known[resolved] = {**identity, "sha256": digest}
@@ -109,6 +103,31 @@ def sha256_file(path: Path, chunk: int = 1 << 20, *, build_root: str | Path | No
         except OSError:
             pass  # a read-only build folder: the file is hashed again next time
     return digest
+
+
+def _kept_hash(store: Path, resolved: str, identity: dict) -> tuple[dict, str | None]:
+    """The hashes kept in ``store`` and the one of the file ``resolved`` (None unless its identity is unchanged)."""
+    try:
+        known = json.loads(store.read_text(encoding="utf-8"))
+        if not isinstance(known, dict):
+            known = {}
+    except (OSError, ValueError):
+        known = {}
+    entry = known.get(resolved)
+    if isinstance(entry, dict) and {k: entry.get(k) for k in identity} == identity and entry.get("sha256"):
+        return known, str(entry["sha256"])
+    return known, None
+
+
+def _new_to(build_root, data_path) -> bool:
+    """Whether ``data_path`` is a file whose hash ``build_root`` does not keep (so, almost surely,
+    a file not prepared there yet)."""
+    try:
+        path = Path(data_path)
+        identity = _file_identity(path.stat())
+    except (OSError, TypeError):
+        return False
+    return _kept_hash(Path(build_root) / HASHES_FILE, str(path.resolve()), identity)[1] is None
 
 
 @lru_cache(maxsize=32)
@@ -300,6 +319,9 @@ def prepare(data_path: str | Path | None = None, *, start: str | None = None, en
     ``population``: a CSV of female population estimates (:mod:`vawgstats.population`;
     default: the package's ONS mid-2019); the year nearest the period's middle is used.
     """
+    # a file new to this build folder will be loaded: the statistics libraries load meanwhile,
+    # from now (while the file is hashed and read), in a thread
+    warm_up = _import_in_background() if data_path is not None and _new_to(build_root, data_path) else None
     data_path, data_sha, key, directory = _prepared_directory(
         data_path, start=start, end=end, as_of=as_of, build_root=build_root, window_days=window_days,
         period_months=period_months, follow_up_days=follow_up_days, returns_path=returns_path,
@@ -322,7 +344,7 @@ def prepare(data_path: str | Path | None = None, *, start: str | None = None, en
         _write_atomically(directory, tables, manifest)
         return open_prepared(directory)
 
-    warm_up = _import_in_background()  # scipy/statsmodels load while the CSV is read
+    warm_up = warm_up or _import_in_background()  # scipy/statsmodels load while the CSV is read
     df, keep = _validated_records(data_path, data_sha, as_of, Path(build_root))
     coverage_table, coverage = _records_coverage(df, gap_share)
     period = resolve_period(df, start, end, period_months, coverage=coverage, data_name=str(data_path))
