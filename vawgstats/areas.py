@@ -26,14 +26,44 @@ WARD_ALIASES = {("Tower Hamlets", "Bethnal Green East"): "Bethnal Green",
                 ("Tower Hamlets", "Bethnal Green West"): "St Peter's"}
 
 
+_BOUNDARY_FILES = {"wards": "london_wards_2022.geojson", "lsoas": "london_lsoa_2021.geojson",
+                   "bcus": "london_bcus.geojson", "boroughs": "london_boroughs.geojson"}
+
+
+def _read_boundaries(layer: str) -> dict:
+    with (resources.files("vawgstats") / "data" / _BOUNDARY_FILES[layer]).open("r", encoding="utf-8") as handle:
+        return json.load(handle)
+
+
 @lru_cache(maxsize=4)
 def boundaries(layer: str) -> dict:
     """``wards`` (May 2022) or ``lsoas`` (2021): a GeoJSON FeatureCollection whose features have
-    ``code``, ``borough`` (and for wards ``name``) properties."""
-    files = {"wards": "london_wards_2022.geojson", "lsoas": "london_lsoa_2021.geojson",
-             "bcus": "london_bcus.geojson"}
-    with (resources.files("vawgstats") / "data" / files[layer]).open("r", encoding="utf-8") as handle:
-        return json.load(handle)
+    ``code``, ``borough`` (and for wards ``name``) properties; also ``bcus`` and ``boroughs``
+    (features with ``name`` and ``code``)."""
+    return _read_boundaries(layer)
+
+
+@lru_cache(maxsize=4)
+def shapes(layer: str) -> tuple[tuple[dict, tuple[np.ndarray, ...]], ...]:
+    """The features of a :func:`boundaries` layer as ``(properties, outer rings)``, each ring an
+    array of its vertices, closed (the last vertex repeats the first) as GeoJSON has them.
+
+    Read once per process: arrays, not GeoJSON's nested lists, so that the maps of each report
+    neither convert the rings again nor leave the garbage collector a hundred thousand lists to scan.
+    """
+    shaped = []
+    for feature in _read_boundaries(layer)["features"]:
+        geometry = feature["geometry"]
+        polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+        rings = []
+        for polygon in polygons:
+            ring = np.asarray(polygon[0], dtype=float)
+            if len(ring) and (ring[0] != ring[-1]).any():
+                ring = np.concatenate([ring, ring[:1]])
+            ring.setflags(write=False)
+            rings.append(ring)
+        shaped.append((feature["properties"], tuple(rings)))
+    return tuple(shaped)
 
 
 @lru_cache(maxsize=1)
