@@ -538,17 +538,22 @@ def girls_view(table: pd.DataFrame, unit: str, edition: str, all_ages: pd.DataFr
     from .commitments import pattern_of
     from .suppression import COMPLEMENTARY, COMPLEMENTARY_NOTE
 
+    complementary = None
     if edition != "public":
         pattern = {}
     elif suppressed is not None:
-        pattern = pattern_of(suppressed)
+        # only this unit's cells are looked up; whether any cell is complementary is asked of them all
+        pattern = pattern_of(suppressed[suppressed["unit"] == str(unit)])
+        complementary = bool((suppressed["state"] == COMPLEMENTARY).any())
     else:
         pattern = age_pattern(table, all_ages, edition)
+    if complementary is None:
+        complementary = COMPLEMENTARY in pattern.values()
     text = ""
     for band, label in (("under 18", "tbl-outcomes-under18"), ("18 and over", "tbl-outcomes-adult")):
         text += markdown(age_outcomes(table, unit, band, pattern, edition), f"Outcomes and attrition by offence "
                          f"type, victims {band}", label) + "\n"
     text += "Crimes whose victim's age is not recorded are in neither table.\n"
-    if COMPLEMENTARY in pattern.values():
+    if complementary:
         text += f"\n{COMPLEMENTARY_NOTE}\n"
     return text

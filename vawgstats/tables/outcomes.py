@@ -14,25 +14,33 @@ def offence_outcomes(table: pd.DataFrame, unit: str, edition: str) -> pd.DataFra
     shown = protect(table, "offence_outcomes", edition)
     mine = table[table["unit"] == unit]
     types = list(d.REPORT_OFFENCE_GROUPS)
+    first = first_rows(mine, "offence_type", "measure")
     rows = []
-    crimes = {t: mine[(mine["offence_type"] == t) & (mine["measure"] == "charge_rate")]["denominator"] for t in types}
     rows.append({"Measure": "In-scope crimes recorded",
-                 **{t: shown.count(crimes[t].iloc[0] if len(crimes[t]) else None, unit, t, "charge_rate",
-                                   "denominator") for t in types}})
+                 **{t: shown.count(mine["denominator"].iloc[first[t, "charge_rate"]] if (t, "charge_rate") in first
+                                   else None, unit, t, "charge_rate", "denominator") for t in types}})
     for measure, label in MEASURE_LABELS.items():
         row = {"Measure": label}
         for offence_type in types:
-            cell = mine[(mine["offence_type"] == offence_type) & (mine["measure"] == measure)]
-            if cell.empty:
+            if (offence_type, measure) not in first:
                 row[offence_type] = "–"
                 continue
-            cell = cell.iloc[0]
+            cell = mine.iloc[first[offence_type, measure]]
             hidden = shown.rate_hidden(cell["numerator"], cell["denominator"],
                                        (unit, offence_type, measure, "numerator"),
                                        (unit, offence_type, measure, "denominator"))
             row[offence_type] = RATE_NOT_SHOWN if hidden else pct(cell["rate"])
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def first_rows(table: pd.DataFrame, *columns: str) -> dict[tuple, int]:
+    """The position in ``table`` of the first row of each combination of ``columns``' values: a report's
+    tables look up dozens of cells, and a boolean filter of the table for each costs far more."""
+    first: dict[tuple, int] = {}
+    for position, key in enumerate(zip(*(table[column].tolist() for column in columns))):
+        first.setdefault(key, position)
+    return first
 
 
 def repeat(table: pd.DataFrame, unit: str, edition: str) -> pd.DataFrame:
