@@ -204,7 +204,7 @@ def _execute_in_threads(todo: list[Job], threads: int, bar):
     for thread in started:
         thread.start()
     try:
-        _get_ready_to_convert(todo[0])  # meanwhile: this process's part, while the kernels start
+        _get_ready_to_convert(todo[0].renderer, todo[0].formats)  # this process's part, while the kernels start
         for _ in todo:
             while True:  # a timeout, so that Ctrl-C reaches this thread at once on any platform
                 try:
@@ -223,11 +223,11 @@ def _execute_in_threads(todo: list[Job], threads: int, bar):
         thread.join()
 
 
-def _get_ready_to_convert(job: Job) -> None:
+def _get_ready_to_convert(renderer: str, formats) -> None:
     """Import what drives the kernels and make the HTML exporter, in this (otherwise idle) thread."""
     import papermill  # noqa: F401
 
-    if job.renderer != "quarto" and "html" in job.formats:
+    if renderer != "quarto" and "html" in formats:
         prime_html_exporter()
 
 
@@ -243,11 +243,13 @@ def _ignore_interrupts() -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
-def _start_pool(workers: int, warm_up_in: tuple[Path, Path] | None = None) -> ProcessPoolExecutor:
+def _start_pool(workers: int, warm_up_in: tuple[Path, Path] | None = None,
+                converting: tuple[str, tuple[str, ...]] = ("nbconvert", ("html",))) -> ProcessPoolExecutor:
     """A pool of ``workers`` spawned processes that ignore Ctrl-C (the parent handles it).
 
     ``warm_up_in``: (JUPYTER_PATH root, working folder); start the workers now and
-    have each start its kernel and import what reports need (:func:`warm_up`).
+    have each start its kernel and import what reports need (:func:`warm_up`), and get
+    ready to convert (``converting``: the renderer and formats).
     """
     import multiprocessing
 
@@ -256,8 +258,14 @@ def _start_pool(workers: int, warm_up_in: tuple[Path, Path] | None = None) -> Pr
     if warm_up_in:
         with _interrupts_held():  # workers start here, with Ctrl-C held until they ignore it
             for _ in range(workers):
-                pool.submit(warm_up, str(warm_up_in[0]), str(warm_up_in[1]))
+                pool.submit(_warm_up_worker, str(warm_up_in[0]), str(warm_up_in[1]), *converting)
     return pool
+
+
+def _warm_up_worker(jupyter_path: str, workdir: str, renderer: str, formats: tuple[str, ...]) -> bool:
+    """A worker's warm-up: its kernel imports what BCU and borough reports need (the overview, made
+    by one worker only, imports its statistics itself) while the worker gets ready to convert."""
+    return warm_up(jupyter_path, workdir, REPORT_IMPORTS, meanwhile=lambda: _get_ready_to_convert(renderer, formats))
 
 
 def _terminate_pool(pool: ProcessPoolExecutor) -> None:

@@ -112,13 +112,14 @@ REPORT_IMPORTS = ("import IPython.display\n"
 WARM_UP_CODE = "import scipy.stats\n" + REPORT_IMPORTS
 
 
-def warm_up(jupyter_path: str, workdir: str, code: str = WARM_UP_CODE) -> bool:
+def warm_up(jupyter_path: str, workdir: str, code: str = WARM_UP_CODE, meanwhile=None) -> bool:
     """Start this worker's (or thread's) warm kernel and run ``code`` in it: the imports reports need.
 
     Run in each worker while the main process prepares the tables, or in each
     rendering thread while this process gets ready, so that the two overlap.
-    Returns whether it worked; a failure here only means the first report
-    starts the kernel itself.
+    ``meanwhile``: called in this process while the kernel imports (a worker gets
+    ready to convert). Returns whether it worked; a failure here only means the
+    first report starts the kernel itself.
     """
     try:
         _kernel_environment(Path(jupyter_path))
@@ -126,6 +127,8 @@ def warm_up(jupyter_path: str, workdir: str, code: str = WARM_UP_CODE) -> bool:
         warm_kernel_manager(Path(workdir))
         client = _WARM.client
         request = client.execute(code, silent=True, store_history=False)
+        if meanwhile is not None:
+            meanwhile()
         while (reply := client.get_shell_msg(timeout=120))["parent_header"].get("msg_id") != request:
             pass
         return reply["content"]["status"] == "ok"

@@ -116,7 +116,8 @@ def _render_locked(*, codes, names, data_path, start, end, edition, out_dir, cho
                                                                returns_path=returns_path, gap_share=gap_share,
                                                                population=population):
         # the tables take a while to prepare: meanwhile the workers start, and their kernels
-        pool = _start_pool(workers, warm_up_in=(ensure_kernel(build_root), (build_root / "jobs").resolve()))
+        pool = _start_pool(workers, warm_up_in=(ensure_kernel(build_root), (build_root / "jobs").resolve()),
+                           converting=(chosen, formats))
     try:
         prepared = prepare(data_path, start=start, end=end, as_of=as_of, build_root=build_root,
                            follow_up_days=follow_up_days, returns_path=returns_path, gap_share=gap_share,
