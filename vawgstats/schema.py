@@ -476,7 +476,7 @@ _FRAME_CHECK_COLUMNS = {
 }
 
 
-def _passes_every_rule(frame: pd.DataFrame, as_of: pd.Timestamp) -> bool:
+def _passes_every_rule(frame: pd.DataFrame, as_of: pd.Timestamp, unique_ids=None) -> bool:
     """True only if no rule of :func:`record_schema` can fail: a quick vectorised check.
 
     Conservative: anything unusual (a missing value where the schema wants
@@ -488,7 +488,8 @@ def _passes_every_rule(frame: pd.DataFrame, as_of: pd.Timestamp) -> bool:
     required = ("crime_id", "borough", "offence_group", "victim_sex", "outcome_code", "lsoa_code")
     if any(frame[c].isna().any() for c in required):
         return False
-    unique_ids = _in_background(_is_unique, frame["crime_id"])  # pyarrow hashes without the GIL
+    if unique_ids is None:  # (parse_records starts it early) pyarrow hashes without the GIL
+        unique_ids = _in_background(_is_unique, frame["crime_id"])
 
     def in_range(column: str, low: pd.Timestamp) -> bool:
         values = frame[column]
@@ -555,8 +556,9 @@ def _in_background(function, *args):
 _CODED = ("borough", "offence_group", "victim_sex", "outcome_code")
 
 
-def _schema_problems(frame: pd.DataFrame, as_of: pd.Timestamp, offset: int) -> list[Problem]:
-    if _passes_every_rule(frame, as_of):
+def _schema_problems(frame: pd.DataFrame, as_of: pd.Timestamp, offset: int, unique_ids=None) -> list[Problem]:
+    """The rules' problems (``unique_ids``: a :func:`_in_background` check of the identifiers, if started)."""
+    if _passes_every_rule(frame, as_of, unique_ids):
         return []
     import pandera.errors
 
@@ -639,6 +641,9 @@ def parse_records(raw: pd.DataFrame, path: str | Path, fmt: str = "csv",
     problems: list[Problem] = []
 
     parsed: dict[str, pd.Series] = {}
+    identifiers = _text(raw["crime_id"])  # never missing ("" if empty)
+    # their uniqueness is checked (by pyarrow, without the GIL) while the other columns are parsed
+    unique_ids = _in_background(_is_unique, identifiers)
     for column in DATE_COLUMNS:
         parsed[column], bad = _parse_dates(raw[column])
         if column == "recorded_date":
@@ -664,11 +669,11 @@ def parse_records(raw: pd.DataFrame, path: str | Path, fmt: str = "csv",
                                          lambda v: _SEX.get(_stringify(v).lower(), _stringify(v)))
     parsed["outcome_code"] = _per_category(raw["outcome_code"], _code_value)
     for column in ("crime_id", "lsoa_code", "victim_id", "suspect_id"):
-        parsed[column] = _text(raw[column])
+        parsed[column] = identifiers if column == "crime_id" else _text(raw[column])
     parsed["lsoa_code"] = parsed["lsoa_code"].str.upper()
 
     checked = pd.DataFrame(parsed)
-    problems += _schema_problems(checked, as_of, offset)
+    problems += _schema_problems(checked, as_of, offset, unique_ids)
     if problems:
         plural = "s" if len(problems) != 1 else ""
         lines = "\n".join(f"  - {p.describe(row_word)}" for p in problems)
