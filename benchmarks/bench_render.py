@@ -5,6 +5,7 @@ Usage::
     python benchmarks/bench_render.py               # 5 years of synthetic London, ~1M records
     python benchmarks/bench_render.py --scale 0.1   # a quick run on a tenth of the records
     python benchmarks/bench_render.py --boroughs    # 45 reports: 12 BCUs, 32 boroughs, the overview
+    python benchmarks/bench_render.py --boroughs --repeat 3 --skip-naive   # medians of 3 rounds
 
 On the same data, one raw CSV of five years of synthetic London
 (``vawgstats.synthetic.generate(scale=...)``, made once and cached under
@@ -40,7 +41,11 @@ plain lines::
 unchanged_seconds=.. params_changed_seconds=.. params_changed_reports=3 naive_seconds=.. \
 ratio_naive_over_cold=.. cpus=2
 
-and, before it, one ``#`` line per phase and per naive report.
+and, before it, one ``#`` line per phase and per naive report and, with ``--boroughs``, one
+``# target ...: met`` (or ``NOT met``) line for each of issue 14's speed targets. ``--repeat N``
+runs our pipeline (prepare, cold, unchanged, params changed) N times in fresh folders and prints
+the medians (the naive loop runs once). Wall times are for a quiet machine: the last figure of the
+line is the load average when the run ended.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -199,6 +205,49 @@ def run_naive(data: Path, work: Path, boroughs: bool, sample: int = 0) -> tuple[
     return time.perf_counter() - started, each
 
 
+def _our_round(data: Path, work: Path, args, reports: int) -> tuple:
+    """One round of our runs in fresh folders: (prepare, prepare again, cold, cold CPU, unchanged,
+    params changed seconds, reports made again after the params change)."""
+    from vawgstats.params import default_params_dir
+
+    params = Path(shutil.copytree(default_params_dir(), work / "params"))
+    prepared, again = run_prepare(data, work / "prepare-build")
+    print(f"# prepare {prepared:.2f} s; another period (validated records reused) {again:.2f} s", flush=True)
+    cold, done = run_ours(data, work / "out", work / "build", args.jobs, args.boroughs, params)
+    if done["statuses"].count("written") != reports:
+        sys.exit(f"cold run did not write every report: {done['statuses']}")
+    print(f"# cold {cold:.1f} s (CPU {done['cpu']:.1f} s)", flush=True)
+    cold_cpu = done["cpu"]
+    unchanged, done = run_ours(data, work / "out", work / "build", args.jobs, args.boroughs, params)
+    if done["statuses"].count("skipped") != reports:
+        sys.exit(f"unchanged run did not skip every report: {done['statuses']}")
+    print(f"# unchanged {unchanged:.2f} s (CPU {done['cpu']:.2f} s)", flush=True)
+    expected = change_one_bcu(params)
+    expected = [name for name in expected if args.boroughs or name.startswith("bcu-")]
+    changed, done = run_ours(data, work / "out", work / "build", args.jobs, args.boroughs, params)
+    if sorted(done["written"]) != sorted(expected):
+        sys.exit(f"after changing one BCU's parameters, expected {expected} written, not {done['written']}")
+    print(f"# params_changed {changed:.2f} s (CPU {done['cpu']:.1f} s; {', '.join(done['written'])} and the index)",
+          flush=True)
+    shutil.rmtree(work, ignore_errors=True)
+    return prepared, again, cold, cold_cpu, unchanged, changed, len(done["written"])
+
+
+def _targets(prepared: float, cold: float, unchanged: float, changed: float, line: str):
+    """(figure, value, target, met) for each of issue 14's speed targets that this run measured."""
+    figures = dict(part.split("=", 1) for part in line.split()[1:])
+    yield "prepare", f"{prepared:.2f} s", "< 3 s", prepared < 3
+    yield "cold render of all 45 reports", f"{cold:.1f} s", "< 30 s", cold < 30
+    yield "nothing changed", f"{unchanged:.2f} s", "< 1 s", unchanged < 1
+    yield "one BCU's params changed", f"{changed:.2f} s", "< 4 s", changed < 4
+    if "ratio_naive_over_cold" in figures:
+        ratio = float(figures["ratio_naive_over_cold"])
+        yield "naive loop / our cold run", f"{ratio:.1f} x", ">= 8 x", ratio >= 8
+    elif "ratio_naive_estimated_over_cold" in figures:
+        ratio = float(figures["ratio_naive_estimated_over_cold"])
+        yield "naive loop / our cold run (ESTIMATED from a sample)", f"{ratio:.1f} x", ">= 8 x", ratio >= 8
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scale", type=float, default=1.0, help="records relative to synthetic London (1: ~1M)")
@@ -208,42 +257,30 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--naive-sample", type=int, default=0, metavar="N",
                         help="time the naive recipe on N of the reports only and estimate the whole loop "
                              "(all reports x the mean of those N; printed as naive_estimated_seconds)")
+    parser.add_argument("--repeat", type=int, default=1, metavar="N",
+                        help="run our pipeline N times (fresh folders each time) and print the medians")
     parser.add_argument("--boroughs", action="store_true",
                         help="45 reports: the 12 BCUs, the 32 boroughs and the overview (default: 13)")
     args = parser.parse_args(argv)
-
-    from vawgstats.params import default_params_dir
 
     data = make_data(args.scale, args.cache)
     records = sum(1 for _ in open(data, "rb")) - 1
     work = Path(tempfile.mkdtemp(prefix="bench-render-"))
     reports = len(BCU_CODES) + 1 + (32 if args.boroughs else 0)
-    params = Path(shutil.copytree(default_params_dir(), work / "params"))
     try:
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
         print(f"# data {data} ({records} records); work folder {work}; load average {load:.2f}", flush=True)
-        prepared, again = run_prepare(data, work / "prepare-build")
-        print(f"# prepare {prepared:.2f} s; another period (validated records reused) {again:.2f} s", flush=True)
-        cold, done = run_ours(data, work / "out", work / "build", args.jobs, args.boroughs, params)
-        if done["statuses"].count("written") != reports:
-            sys.exit(f"cold run did not write every report: {done['statuses']}")
-        print(f"# cold {cold:.1f} s (CPU {done['cpu']:.1f} s)", flush=True)
-        cold_cpu = done["cpu"]
-        unchanged, done = run_ours(data, work / "out", work / "build", args.jobs, args.boroughs, params)
-        if done["statuses"].count("skipped") != reports:
-            sys.exit(f"unchanged run did not skip every report: {done['statuses']}")
-        print(f"# unchanged {unchanged:.2f} s (CPU {done['cpu']:.2f} s)", flush=True)
-        expected = change_one_bcu(params)
-        expected = [name for name in expected if args.boroughs or name.startswith("bcu-")]
-        changed, done = run_ours(data, work / "out", work / "build", args.jobs, args.boroughs, params)
-        if sorted(done["written"]) != sorted(expected):
-            sys.exit(f"after changing one BCU's parameters, expected {expected} written, not {done['written']}")
-        print(f"# params_changed {changed:.2f} s (CPU {done['cpu']:.1f} s; {', '.join(done['written'])} and the index)",
-              flush=True)
+        rounds = [_our_round(data, work / f"round-{i}", args, reports) for i in range(args.repeat)]
+        prepared, again, cold, cold_cpu, unchanged, changed = (
+            statistics.median(r[i] for r in rounds) for i in range(6))
+        if args.repeat > 1:
+            print("# medians of " + str(args.repeat) + " rounds; each round: "
+                  + "; ".join(" ".join(f"{x:.2f}" for x in r) for r in rounds)
+                  + " (prepare, again, cold, cold CPU, unchanged, params changed)", flush=True)
         line = (f"bench_render records={records} reports={reports} prepare_seconds={prepared:.2f} "
                 f"prepare_again_seconds={again:.2f} cold_seconds={cold:.1f} cold_cpu_seconds={cold_cpu:.1f} "
                 f"unchanged_seconds={unchanged:.2f} "
-                f"params_changed_seconds={changed:.2f} params_changed_reports={len(done['written'])}")
+                f"params_changed_seconds={changed:.2f} params_changed_reports={rounds[0][6]}")
         if not args.skip_naive:
             naive_dir = work / "naive"
             naive_dir.mkdir()
@@ -254,7 +291,11 @@ def main(argv: list[str] | None = None) -> None:
                          f" ratio_naive_estimated_over_cold={estimate / cold:.1f}")
             else:
                 line += f" naive_seconds={naive:.1f} ratio_naive_over_cold={naive / cold:.1f}"
-        print(line + f" cpus={os.cpu_count()}", flush=True)
+        if args.boroughs:  # issue 14's targets, for a quiet 2-core machine
+            for figure, value, target, met in _targets(prepared, cold, unchanged, changed, line):
+                print(f"# target {figure}: {value} (target {target}): {'met' if met else 'NOT met'}", flush=True)
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        print(line + f" cpus={os.cpu_count()} load_average_at_end={load:.2f}", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
