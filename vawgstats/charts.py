@@ -276,42 +276,42 @@ def multiples_note(shown: dict[str, pd.DataFrame], value: str) -> str:
 
 def small_multiples(monthly: pd.DataFrame, units: list[str], names: dict[str, str], *, value: str,
                     title: str, percent: bool = False, edition: str = "public"):
-    """One small panel per unit of a monthly series, on a shared y axis (a seaborn FacetGrid).
+    """One small panel per unit of a monthly series, four to a row, on shared axes.
 
     The public edition plots no count below 10 and no rate on a count below 10
     (:func:`multiples_series`); withheld months are gaps in the line, and the note saying
-    so is printed under the panels.
+    so is printed under the panels.  Laid out as seaborn's ``FacetGrid(col_wrap=4,
+    height=2.1, aspect=1.19)`` lays it out (tick labels on the outer panels only), with
+    matplotlib alone: the grid laid the figure out three times.
     """
-    import seaborn as sns
-
     shown = multiples_series(monthly, units, value, edition)
     note = multiples_note(shown, value)
     scale = 100.0 if percent else 1.0
-    long = pd.concat([pd.DataFrame({"panel": names.get(unit, unit), "position": range(len(shown[unit])),
-                                    "month": shown[unit]["month"].astype(str).to_numpy(),
-                                    "value": shown[unit][value].to_numpy(dtype=float) * scale})
-                      for unit in units], ignore_index=True)
-    grid = sns.FacetGrid(long, col="panel", col_wrap=4, col_order=[names.get(u, u) for u in units],
-                         height=2.1, aspect=1.19, sharex=True, sharey=True, despine=False)
-
-    def line(data, **_):
+    columns, height, aspect = 4, 2.1, 1.19
+    rows = max(1, -(-len(units) // columns))
+    fig = plt.figure(figsize=(columns * height * aspect, rows * height))
+    axes = []
+    for i, unit in enumerate(units):
+        shared = {"sharex": axes[0], "sharey": axes[0]} if axes else {}
+        ax = fig.add_subplot(rows, columns, i + 1, **shared)
+        axes.append(ax)
+        series = shown[unit]
         # plain plot (not sns.lineplot) so that a withheld month stays a gap, not a bridged line
-        plt.plot(data["position"], data["value"], color=DARK_BLUE, linewidth=1.2, marker="o", markersize=1.8)
-
-    grid.map_dataframe(line)
-    grid.set_titles("{col_name}")
-    for ax in grid.axes.flat:  # the panel's name at the left, as in the other charts
-        name = ax.get_title()
-        ax.set_title("")
-        ax.set_title(name, fontsize=9, loc="left")
-    grid.set_axis_labels("", "")
-    months = long.loc[long["panel"] == names.get(units[0], units[0]), "month"].tolist() if units else []
-    for ax in grid.axes.flat:
+        ax.plot(np.arange(len(series)), series[value].to_numpy(dtype=float) * scale, color=DARK_BLUE,
+                linewidth=1.2, marker="o", markersize=1.8)
+        ax.set_title(names.get(unit, unit), fontsize=9, loc="left")  # at the left, as in the other charts
+    empty = rows * columns - len(units)
+    for i, ax in enumerate(axes):
+        if i < columns * (rows - 1) - empty:  # a panel below it: no x tick labels
+            ax.tick_params(labelbottom=False)
+        if i % columns:  # a panel to its left: no y tick labels
+            ax.tick_params(labelleft=False)
+    months = shown[units[0]]["month"].astype(str).tolist() if units else []
+    for ax in axes:
         ax.tick_params(labelsize=7)
         if months:
             ax.set_xticks([0, len(months) - 1])
             ax.set_xticklabels([period_label(months[0]), period_label(months[-1])])
-    fig = grid.figure
     fig.suptitle(title, x=0.01, ha="left", fontsize=11)
     if note:
         fig.text(0.01, 0.005, note, fontsize=7.5, color=DARK_GREY, ha="left", va="bottom", wrap=True)
