@@ -224,7 +224,9 @@ def _execute_in_threads(todo: list[Job], threads: int, bar):
 
 
 def _get_ready_to_convert(renderer: str, formats) -> None:
-    """Import what drives the kernels and make the HTML exporter, in this (otherwise idle) thread."""
+    """Import what drives the kernels and make the HTML exporter, in this (otherwise idle) thread;
+    and pandas, which the index reads its table with."""
+    import pandas  # noqa: F401
     import papermill  # noqa: F401
 
     if renderer != "quarto" and "html" in formats:

@@ -16,12 +16,14 @@ from functools import lru_cache
 from html import escape
 from importlib import resources
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..geography import BCU_BY_CODE, BCU_CODES
 from .jobs import JobResult
+
+if TYPE_CHECKING:  # pandas is imported by the tables the index reads, when it reads them
+    import pandas as pd
 
 #: Index table columns: (heading, metric of the records' headline, label in the open-data headline).
 RECORD_COLUMNS = (("In-scope crimes", "volume"), ("Rate per 1,000 women and girls", "rate_per_1000"),
