@@ -25,7 +25,7 @@ DARK_BLUE, TURQUOISE, DARK_PINK, ORANGE, DARK_GREY, LIGHT_PURPLE = PALETTE
 LIGHT_GREY = "#BFBFBF"
 
 plt.rcParams.update({
-    "figure.dpi": 100, "savefig.dpi": 110, "font.size": 10, "axes.titlesize": 11,
+    "figure.dpi": 110, "savefig.dpi": 110, "font.size": 10, "axes.titlesize": 11,
     "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True,
     "grid.color": "#E5E5E5", "grid.linewidth": 0.6, "legend.frameon": False,
     "svg.hashsalt": "vawgstats", "path.simplify": False,
@@ -36,11 +36,11 @@ def png_bytes(figure) -> bytes:
     """The figure as PNG bytes, cut to what is drawn as ``savefig(bbox_inches="tight")`` cuts it,
     deterministic: no timestamps in the metadata.
 
-    The figure is drawn once, with a margin around it for anything past its edges; the
-    tight box is cut out of that image (:func:`_drawn_tight`) and written by
-    :func:`_write_png`.  ``savefig(bbox_inches="tight")`` lays the figure out twice (to
-    find the box, then to draw into it).  A figure reaching past the margin, or with a
-    layout engine, is saved by ``savefig`` as before.
+    The figure is drawn once on its canvas and the tight box cut out of that image
+    (:func:`_drawn_tight`), then written by :func:`_write_png`.  ``savefig(bbox_inches="tight")``
+    lays the figure out twice (to find the box, then to draw into it) with a renderer of
+    its own, which measures every text again.  A figure with a layout engine, or saved
+    with other colours than its own, goes through ``savefig`` as before.
     """
     buffer = io.BytesIO()
     try:
@@ -64,43 +64,59 @@ def _write_png(buffer, image: np.ndarray, dpi: float) -> None:
     Image.fromarray(image).save(buffer, format="png", dpi=(dpi, dpi), compress_level=3)
 
 
-#: Inches drawn around a figure by :func:`_drawn_tight`, for what reaches past its edges (a legend).
-_MARGIN = 0.5
-
-
 def _drawn_tight(figure) -> np.ndarray | None:
-    """The figure drawn once at ``savefig.dpi`` (RGBA), cut to its tight box padded by
-    ``savefig.pad_inches``; None when it cannot be done so (see :func:`png_bytes`)."""
+    """The figure drawn at ``savefig.dpi`` (an RGBA array) and cut to its tight box padded by
+    ``savefig.pad_inches``, as ``savefig(bbox_inches="tight")`` would save it; None when that
+    cannot be done so (see :func:`png_bytes`).
+
+    Drawn on its own canvas, whose renderer measured the texts for ``tight_layout``
+    already (the figures are made at ``savefig.dpi``), and the box is found with that
+    renderer too.  Padding past the canvas is the figure's background; what is drawn past
+    it (a legend beside a map) is drawn again, once, into exactly the tight box.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.layout_engine import PlaceHolderLayoutEngine
     from matplotlib.transforms import Affine2D, Bbox, TransformedBbox
 
-    dpi = plt.rcParams["savefig.dpi"]
-    dpi = figure.dpi if dpi == "figure" else float(dpi)
+    rc = plt.rcParams
+    if (not isinstance(figure.canvas, FigureCanvasAgg) or rc["savefig.transparent"]
+            or not all(str(rc[f"savefig.{c}"]) == "auto" for c in ("facecolor", "edgecolor"))):
+        return None
     engine = figure.get_layout_engine()
-    if isinstance(engine, PlaceHolderLayoutEngine) and not (plt.rcParams["figure.autolayout"] or
-                                                            plt.rcParams["figure.constrained_layout.use"]):
+    if isinstance(engine, PlaceHolderLayoutEngine) and not (rc["figure.autolayout"] or
+                                                            rc["figure.constrained_layout.use"]):
         figure.set_layout_engine(None)  # left by tight_layout(): it lays out nothing, but savefig would first
     elif engine is not None:
         return None
+    dpi = figure.dpi if rc["savefig.dpi"] == "figure" else float(rc["savefig.dpi"])
     figure.set_dpi(dpi)
-    width, height = figure.get_size_inches()
-    drawn = Bbox.from_extents(-_MARGIN, -_MARGIN, width + _MARGIN, height + _MARGIN)
-    raw = io.BytesIO()
-    figure.savefig(raw, format="rgba", dpi=dpi, bbox_inches=drawn)  # one draw: no box to find
-    # the canvas's size in pixels, as the Agg canvas computes it
-    columns, rows = (int(v) for v in
-                     TransformedBbox(Bbox.from_bounds(0, 0, *drawn.size), Affine2D().scale(dpi)).size)
-    if len(raw.getbuffer()) != rows * columns * 4:
-        return None
-    image = np.frombuffer(raw.getbuffer(), dtype=np.uint8).reshape(rows, columns, 4)
-    box = figure.get_tightbbox().padded(plt.rcParams["savefig.pad_inches"])
-    left, top = (box.x0 + _MARGIN) * dpi, (height + _MARGIN - box.y1) * dpi
+    canvas = figure.canvas
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    content = figure.get_tightbbox(renderer)
+    box = content.padded(rc["savefig.pad_inches"])
+    image = np.asarray(canvas.buffer_rgba())
+    rows, columns = image.shape[:2]
     size = int(box.width * dpi), int(box.height * dpi)  # as savefig sizes the tight image
-    x0, y0 = int(round(left)), int(round(top))
-    if not (np.isfinite([left, top]).all() and x0 >= 0 and y0 >= 0 and x0 + size[0] <= columns
-            and y0 + size[1] <= rows):
+    x0, y0 = int(round(box.x0 * dpi)), int(round(rows - box.y1 * dpi))
+    if not np.isfinite([box.x0, box.y1, box.width, box.height]).all():
         return None
-    return np.ascontiguousarray(image[y0:y0 + size[1], x0:x0 + size[0]])
+    if (content.x0 * dpi < 0 or content.y0 * dpi < 0 or content.x1 * dpi > columns
+            or content.y1 * dpi > rows):
+        raw = io.BytesIO()  # drawn past the canvas: draw once more, into the tight box
+        figure.savefig(raw, format="rgba", dpi=dpi, bbox_inches=box)
+        columns, rows = (int(v) for v in
+                         TransformedBbox(Bbox.from_bounds(0, 0, *box.size), Affine2D().scale(dpi)).size)
+        if len(raw.getbuffer()) != rows * columns * 4:
+            return None
+        return np.frombuffer(raw.getbuffer(), dtype=np.uint8).reshape(rows, columns, 4).copy()
+    background = np.round(np.asarray(matplotlib.colors.to_rgba(figure.get_facecolor())) * 255).astype(np.uint8)
+    tight = np.empty((size[1], size[0], 4), dtype=np.uint8)
+    tight[...] = background
+    top, left = max(y0, 0), max(x0, 0)
+    bottom, right = min(y0 + size[1], rows), min(x0 + size[0], columns)
+    tight[top - y0:bottom - y0, left - x0:right - x0] = image[top:bottom, left:right]
+    return tight
 
 
 def show(figure, alt: str) -> None:
