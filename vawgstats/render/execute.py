@@ -180,7 +180,6 @@ def _execute_in_threads(todo: list[Job], threads: int, bar):
 
     jupyter_path = Path(todo[0].jupyter_path)
     _kernel_environment(jupyter_path)  # os.environ is changed here, once, not in the threads
-    _register_warm_engine()
     imports = WARM_UP_CODE if any(job.name == "london" for job in todo) else REPORT_IMPORTS
     jobs: queue.Queue = queue.Queue()
     for job in sorted(todo, key=lambda job: job.name != "london"):  # the longest first
@@ -227,7 +226,8 @@ def _get_ready_to_convert(renderer: str, formats) -> None:
     """Import what drives the kernels and make the HTML exporter, in this (otherwise idle) thread;
     and pandas, which the index reads its table with."""
     import pandas  # noqa: F401
-    import papermill  # noqa: F401
+
+    _register_warm_engine()  # imports papermill
 
     if renderer != "quarto" and "html" in formats:
         prime_html_exporter()

@@ -67,7 +67,6 @@ def warm_kernel_manager(cwd: Path):
     """
     from jupyter_client.manager import KernelManager
 
-    _register_warm_engine()
     manager = getattr(_WARM, "manager", None)
     if manager is None or not manager.is_alive():
         shutdown_warm_kernel()
@@ -92,6 +91,7 @@ def warm_kernel_manager(cwd: Path):
     if reply["content"]["status"] != "ok":
         shutdown_warm_kernel()
         raise RenderError(f"Could not reset the kernel: {reply['content'].get('evalue', '')}")
+    _register_warm_engine()  # (imports papermill: after the kernel has started, so that the two overlap)
     return manager
 
 
