@@ -138,6 +138,42 @@ def test_captions_and_edition_marks():
     assert '<head>\n<meta name="vawgstats-edition" content="public">' in marked
 
 
+def test_nbconvert_page_is_the_exporters_own_document(tmp_path):
+    """convert_with_nbconvert skips the exporter's BeautifulSoup pass and adds its tabindex and alt
+    attributes itself: the page must parse to the document the exporter makes (and keep them)."""
+    import base64
+
+    from bs4 import BeautifulSoup
+
+    png = base64.b64encode(bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+        "1f15c4890000000d49444154789c6360000002000105fe02fe0dd1e5a90000000049454e44ae426082")).decode()
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_markdown_cell("# Heading\n\nSome *text* & a [link](https://example.org)."),
+        nbformat.v4.new_code_cell("x = 1", outputs=[
+            nbformat.v4.new_output("display_data", data={"text/markdown": "| a |\n|---|\n| <10 |\n\n"
+                                                                          ": Caption {#tbl-x}\n"}),
+            nbformat.v4.new_output("display_data", data={"image/png": png},
+                                   metadata={"image/png": {"alt": "A chart's alt text"}}),
+            nbformat.v4.new_output("display_data", data={"image/png": png}),
+            nbformat.v4.new_output("stream", name="stdout", text="printed\n")]),
+    ]
+    path = tmp_path / "report.ipynb"
+    nbformat.write(notebook, path)
+    page = convert.convert_with_nbconvert(path, "A title", "public").read_text(encoding="utf-8")
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if "text/markdown" in output.get("data", {}):
+                output["data"]["text/markdown"] = convert._nbconvert_captions(output["data"]["text/markdown"])
+    notebook.metadata["title"] = "A title"
+    expected, _ = convert._html_exporter().from_notebook_node(notebook, resources={"vawgstats_edition": "public"})
+    ours = BeautifulSoup(page, "html.parser")
+    assert str(ours) == str(BeautifulSoup(convert.mark_edition(expected, "public"), "html.parser"))
+    assert len(ours.select("div.jp-OutputArea-output[tabindex='0']")) == 4
+    assert [img["alt"] for img in ours.select("img")] == ["A chart's alt text", "Chart"]
+
+
 def test_kernel_runs_this_python(tmp_path):
     root = kernel.ensure_kernel(tmp_path)
     spec = json.loads((root / "kernels" / kernel.KERNEL_NAME / "kernel.json").read_text())
