@@ -188,7 +188,7 @@ def xmr_chart(months: list[str], values: list[float], *, title: str, ylabel: str
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
     if note:
         fig.text(0.01, 0.01, note, fontsize=7.5, color=DARK_GREY, ha="left", va="bottom", wrap=True)
-    fig.tight_layout(rect=(0, 0.07 if note else 0, 1, 1))
+    fig.tight_layout(rect=(0, 0.07, 1, 1) if note else None)  # no rect: one layout pass, the same result
     return fig, signals
 
 
