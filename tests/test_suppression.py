@@ -207,3 +207,21 @@ def test_protect_keeps_each_tables_pattern_by_content_never_a_stale_one(small_lo
     assert again != afresh
     assert protect(changed, name, "public").status == again
     assert protect(table, name, "restricted").status == {}
+
+
+def test_null_space_spans_what_scipy_finds():
+    """The null space (numpy's SVD, so that report kernels need not import scipy) is the subspace
+    scipy.linalg.null_space finds, for relation-like matrices of -1, 0 and 1, empty ones included."""
+    import numpy as np
+    import scipy.linalg
+
+    from vawgstats.suppression import _null_space
+
+    rng = np.random.default_rng(14)
+    shapes = [(0, 3), (3, 0), (1, 6), (6, 1), (4, 4), (3, 7), (7, 3), (12, 30)]
+    for shape in shapes:
+        for _ in range(25):
+            matrix = rng.integers(-1, 2, size=shape).astype(float)
+            ours, reference = _null_space(matrix), scipy.linalg.null_space(matrix, lapack_driver="gesvd")
+            assert ours.shape == reference.shape, shape
+            assert np.allclose(ours @ ours.T, reference @ reference.T, atol=1e-9), shape  # same projector

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import scipy.linalg
 
 from .definitions import SUPPRESSED_LABEL, SUPPRESSION_THRESHOLD
 
@@ -152,22 +151,30 @@ def recoverable(suppressed: Iterable[Hashable], relations: Iterable[Relation]) -
 
 
 def _null_space(matrix: np.ndarray) -> np.ndarray:
-    """An orthonormal basis of the null space of ``matrix`` (SVD).
+    """An orthonormal basis of the null space of ``matrix`` (SVD), by the rule of
+    :func:`scipy.linalg.null_space`: the right singular vectors whose singular values are at
+    most ``eps * max(shape)`` times the largest.
 
-    LAPACK's default divide-and-conquer driver (``gesdd``) can fail to converge on some
-    inputs and, with a multithreaded BLAS, not on every run ("SVD did not converge" made a
-    report fail once in several test runs); the slower ``gesvd`` driver is tried first and
-    ``gesdd`` only if it fails.  The matrices are small: BLAS runs on one thread here
-    (:func:`_one_blas_thread`), as several threads cost four times the time of one.
+    The SVD is numpy's (LAPACK ``gesdd``), so that a report's kernel need not import
+    scipy (about 0.2 s) for the few small matrices it solves.  ``gesdd`` can fail to
+    converge on some inputs ("SVD did not converge" made a report fail once in several
+    test runs, with a multithreaded BLAS); then scipy's slower ``gesvd`` driver is used.
+    The matrices are small: BLAS runs on one thread here (:func:`_one_blas_thread`), as
+    several threads cost four times the time of one.
     """
     with _one_blas_thread():
         try:
-            return scipy.linalg.null_space(matrix, lapack_driver="gesvd")
+            _, singular, right = np.linalg.svd(matrix, full_matrices=True)
         except np.linalg.LinAlgError:
-            return scipy.linalg.null_space(matrix, lapack_driver="gesdd")
+            import scipy.linalg
+
+            return scipy.linalg.null_space(matrix, lapack_driver="gesvd")
+    tolerance = np.amax(singular, initial=0.0) * np.finfo(singular.dtype).eps * max(matrix.shape)
+    rank = int(np.sum(singular > tolerance))
+    return right[rank:, :].T.conj()
 
 
-_BLAS: list = []  # the threadpoolctl controller, made on first use (after scipy has loaded its BLAS)
+_BLAS: list = []  # the threadpoolctl controller, made on first use (after numpy has loaded its BLAS)
 
 
 def _one_blas_thread():

@@ -22,8 +22,9 @@ def ensure_kernel(build_root: Path) -> Path:
     root = build_root / "jupyter"
     spec_dir = root / "kernels" / KERNEL_NAME
     spec = {
+        # no IPython history database (nothing reads it; a report's kernel need not write to $HOME)
         "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
-                 "--IPKernelApp.log_level=ERROR"],
+                 "--IPKernelApp.log_level=ERROR", "--HistoryManager.enabled=False"],
         "display_name": f"vawgstats ({sys.executable})",
         "language": "python",
         "metadata": {"debugger": False},
