@@ -142,7 +142,17 @@ def warm_up(jupyter_path: str, workdir: str, code: str = WARM_UP_CODE, meanwhile
 
 
 def _shutdown_kernel(manager) -> None:
+    """End a kernel at once (its outputs are all in hand).
+
+    The kernel process is killed and waited for here first: jupyter_client's own
+    ``shutdown_kernel(now=True)`` kills it and then polls every 0.1 s until it has gone,
+    which cost a tenth of a second per kernel at the end of every run.
+    """
     try:
+        process = getattr(manager.provisioner, "process", None)  # a local kernel's Popen
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
         if manager.has_kernel:
             manager.shutdown_kernel(now=True)
     except Exception:  # noqa: BLE001 - it may be gone already
