@@ -53,7 +53,7 @@ def protection(figures: pd.DataFrame, edition: str) -> Protected:
 
 
 def state(figures: pd.DataFrame, unit: str, measure: str, column: str, edition: str,
-          shown: Protected | None = None) -> str | None:
+          shown: Protected | None = None, at: dict | None = None) -> str | None:
     """"primary", "complementary" or None (shown) for ``column`` (value or previous_value) of a figure.
 
     A share (a derived percent) is hidden ("primary") when any disclosive part of it is hidden.
@@ -64,11 +64,11 @@ def state(figures: pd.DataFrame, unit: str, measure: str, column: str, edition: 
     if measure in MEASURES or not DERIVED[measure][2]:
         found = shown.state(unit, measure, column)
         if found is None and _disclosive_parts(measure):
-            row = _row(figures, unit, measure)   # a small count the pattern did not see (no relation)
+            row = _row(figures, unit, measure, at)   # a small count the pattern did not see (no relation)
             if row is not None and is_suppressed(row[column], edition):
                 return "primary"
         return found
-    hidden_parts = [state(figures, unit, p, column, edition, shown) for p in _disclosive_parts(measure)]
+    hidden_parts = [state(figures, unit, p, column, edition, shown, at) for p in _disclosive_parts(measure)]
     return "primary" if any(hidden_parts) else None
 
 
@@ -91,22 +91,34 @@ def value_text(measure: str, value, edition: str, *, suppressed: bool | str = Fa
     return f"{float(value):,.0f}"
 
 
-def _row(figures: pd.DataFrame, unit: str, measure: str) -> pd.Series | None:
+def _row(figures: pd.DataFrame, unit: str, measure: str, at: dict | None = None) -> pd.Series | None:
+    """The first row of ``figures`` for ``unit`` and ``measure``, or None. ``at``: the table's
+    :func:`_positions`, when the caller looks up many (a boolean mask for each costs far more)."""
+    if at is not None:
+        found = at.get((unit, measure))
+        return None if found is None else figures.iloc[found]
     found = figures[(figures["unit"] == unit) & (figures["measure"] == measure)]
     return None if found.empty else found.iloc[0]
 
 
+def _positions(figures: pd.DataFrame) -> dict:
+    """Where each (unit, measure)'s first row is in ``figures`` (for :func:`_row`)."""
+    from .tables.outcomes import first_rows
+
+    return first_rows(figures, "unit", "measure")
+
+
 def _cells(figures: pd.DataFrame, unit: str, measure: str, edition: str, targets: dict,
-           months: int = 12, shown: Protected | None = None) -> dict[str, str]:
-    row = _row(figures, unit, measure)
+           months: int = 12, shown: Protected | None = None, at: dict | None = None) -> dict[str, str]:
+    row = _row(figures, unit, measure, at)
     spec = targets.get(measure)
     if row is None:
         return {"This period": NO_RETURN, "Previous period": "–", "Change": "–", "Target": target_text(
             spec, measure, months) if spec else "none set", "Met?": NO_RETURN if spec else "–"}
     months = int(row["months"])
     shown = shown if shown is not None else protection(figures, edition)
-    now_hidden = state(figures, unit, measure, "value", edition, shown)
-    before_hidden = state(figures, unit, measure, "previous_value", edition, shown)
+    now_hidden = state(figures, unit, measure, "value", edition, shown, at)
+    before_hidden = state(figures, unit, measure, "previous_value", edition, shown, at)
     now = value_text(measure, row["value"], edition, suppressed=now_hidden)
     if _kind(measure) == "flow" and int(row["months_covered"]) < months:
         now += f" ({int(row['months_covered'])} of {months} months)"
@@ -147,11 +159,11 @@ def delivery_detail(figures: pd.DataFrame, unit: str, targets: dict, edition: st
     A measure with no return for the unit shows "no return supplied".
     """
     rows = []
-    shown = protection(figures, edition)
+    shown, at = protection(figures, edition), _positions(figures)
     for number, (pillar, title) in COMMITMENTS.items():
         for measure in commitment_measures(number):
             rows.append({"Commitment": f"C{number}", "Measure": _label(measure),
-                         **_cells(figures, unit, measure, edition, targets, months, shown)})
+                         **_cells(figures, unit, measure, edition, targets, months, shown, at)})
     return pd.DataFrame(rows, columns=["Commitment", "Measure", "This period", "Previous period", "Change",
                                        "Target", "Met?"])
 
@@ -204,14 +216,14 @@ def crime_evidence(number: int, unit: str, edition: str, *, headline: pd.DataFra
 
 
 def _returns_evidence(figures: pd.DataFrame, unit: str, number: int, targets: dict, edition: str,
-                      months: int = 12, shown: Protected | None = None) -> str:
+                      months: int = 12, shown: Protected | None = None, at: dict | None = None) -> str:
     """One commitment's returns as one line: each figure with its previous value, change, target and
     whether met, then the measures with no return."""
     parts, absent = [], []
     for measure in commitment_measures(number):
-        if measure in DERIVED and _row(figures, unit, measure) is None:
+        if measure in DERIVED and _row(figures, unit, measure, at) is None:
             continue
-        cells = _cells(figures, unit, measure, edition, targets, months, shown)
+        cells = _cells(figures, unit, measure, edition, targets, months, shown, at)
         if cells["This period"] == NO_RETURN:
             absent.append(_label(measure))
             continue
@@ -233,11 +245,11 @@ def delivery_summary(figures: pd.DataFrame, unit: str, targets: dict, edition: s
                      places: pd.DataFrame | None = None, months: int = 12) -> pd.DataFrame:
     """One row per commitment: its pillar, what was promised, the evidence from returns and from crimes."""
     rows = []
-    shown = protection(figures, edition)
+    shown, at = protection(figures, edition), _positions(figures)
     for number, (pillar, title) in COMMITMENTS.items():
         rows.append({"Pillar": f"{pillar}. {PILLARS[pillar]}", "Commitment": f"C{number}. {title}",
                      "Evidence from returns": _returns_evidence(figures, unit, number, targets, edition, months,
-                                                                shown),
+                                                                shown, at),
                      "Evidence from crime figures": crime_evidence(
                          number, unit, edition, headline=headline, offence_outcomes_table=offence_outcomes_table,
                          places=places)})
@@ -361,12 +373,12 @@ def across_bcus(figures: pd.DataFrame, targets_by_unit: dict[str, dict], names: 
                 measures: tuple[str, ...] = ACROSS_BCUS, months: int = 12) -> pd.DataFrame:
     """The 12 BCUs side by side on the activity measures, with Walk and Talks against their target."""
     rows = []
-    shown = protection(figures, edition)
+    shown, at = protection(figures, edition), _positions(figures)
     for code, name in names.items():
         row = {"BCU": f"{name} ({code})"}
         targets = targets_by_unit.get(code, {})
         for measure in measures:
-            cells = _cells(figures, code, measure, edition, targets, months, shown)
+            cells = _cells(figures, code, measure, edition, targets, months, shown, at)
             row[_label(measure)] = cells["This period"]
             if measure in targets:
                 row[f"{_label(measure)}: target"] = cells["Target"]
