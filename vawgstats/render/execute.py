@@ -224,13 +224,18 @@ def _execute_in_threads(todo: list[Job], threads: int, bar):
 
 def _get_ready_to_convert(renderer: str, formats) -> None:
     """Import what drives the kernels and make the HTML exporter, in this (otherwise idle) thread;
-    and pandas, which the index reads its table with."""
+    and pandas, which the index reads its table with.  Then freeze what that made
+    (``gc.freeze()``), so that the garbage collector's full collections, which come while
+    reports are converted, do not scan the libraries' objects every time."""
+    import gc
+
     import pandas  # noqa: F401
 
     _register_warm_engine()  # imports papermill
 
     if renderer != "quarto" and "html" in formats:
         prime_html_exporter()
+    gc.freeze()
 
 
 def _ignore_interrupts() -> None:
