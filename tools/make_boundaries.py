@@ -62,32 +62,30 @@ def bcus() -> None:
     _write(DATA / "london_bcus.geojson", features)
 
 
-def wards(source: Path) -> None:
-    data = json.loads((source / "london_wards_2022_bsc.geojson").read_text(encoding="utf-8"))
+def _met_features(path: Path, tolerance: float, digits: int, properties) -> list[dict]:
+    """The features of an ONS GeoJSON file that lie in the 32 Met boroughs, simplified by
+    ``tolerance`` (degrees), coordinates rounded to ``digits``, with ``properties(props)``."""
+    data = json.loads(path.read_text(encoding="utf-8"))
     features = []
     for feature in data["features"]:
         props = feature["properties"]
         if props["LAD22CD"] not in MET_CODES:
             continue  # the City of London is not policed by the Met
-        geometry = shape(feature["geometry"]).simplify(0.0002, preserve_topology=True)
-        features.append({"type": "Feature", "properties": {
-            "code": props["WD22CD"], "name": props["WD22NM"], "borough": MET_CODES[props["LAD22CD"]]},
-            "geometry": _rounded(geometry, 5)})
-    _write(DATA / "london_wards_2022.geojson", features)
+        geometry = shape(feature["geometry"]).simplify(tolerance, preserve_topology=True)
+        features.append({"type": "Feature", "properties": properties(props), "geometry": _rounded(geometry, digits)})
+    return features
+
+
+def wards(source: Path) -> None:
+    _write(DATA / "london_wards_2022.geojson", _met_features(
+        source / "london_wards_2022_bsc.geojson", 0.0002, 5,
+        lambda props: {"code": props["WD22CD"], "name": props["WD22NM"], "borough": MET_CODES[props["LAD22CD"]]}))
 
 
 def lsoas(source: Path) -> None:
-    data = json.loads((source / "london-2021-lsoa_bgc.geojson").read_text(encoding="utf-8"))
-    features = []
-    for feature in data["features"]:
-        props = feature["properties"]
-        if props["LAD22CD"] not in MET_CODES:
-            continue
-        geometry = shape(feature["geometry"]).simplify(0.0004, preserve_topology=True)
-        features.append({"type": "Feature", "properties": {"code": props["LSOA21CD"],
-                                                           "borough": MET_CODES[props["LAD22CD"]]},
-                         "geometry": _rounded(geometry, 4)})
-    _write(DATA / "london_lsoa_2021.geojson", features)
+    _write(DATA / "london_lsoa_2021.geojson", _met_features(
+        source / "london-2021-lsoa_bgc.geojson", 0.0004, 4,
+        lambda props: {"code": props["LSOA21CD"], "borough": MET_CODES[props["LAD22CD"]]}))
 
 
 def lookup(source: Path) -> None:
