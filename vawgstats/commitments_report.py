@@ -503,18 +503,18 @@ def age_outcomes(by_age: pd.DataFrame, unit: str, band: str, pattern: dict, edit
     from . import definitions as d
     from .suppression import COMPLEMENTARY, COMPLEMENTARY_LABEL, RATE_NOT_SHOWN
     from .tables import MEASURE_LABELS, pct
+    from .tables.outcomes import first_rows
 
     mine = by_age[(by_age["age_band"] == band) & (by_age["unit"] == unit)]
     types = list(d.REPORT_OFFENCE_GROUPS)
-    rows_of = {}  # (offence type, measure) -> its first row
-    for _, row in mine.iterrows():
-        rows_of.setdefault((row["offence_type"], row["measure"]), row)
+    first = first_rows(mine, "offence_type", "measure")
 
     def state(offence_type, measure, column):
         return pattern.get((band, str(unit), offence_type, measure, column))
 
     def cell(offence_type, measure):
-        return rows_of.get((offence_type, measure))
+        at = first.get((offence_type, measure))
+        return None if at is None else mine.iloc[at]
 
     rows = [{"Measure": "In-scope crimes recorded"}]
     for offence_type in types:
