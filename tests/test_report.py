@@ -139,8 +139,8 @@ def test_captions_and_edition_marks():
 
 
 def test_nbconvert_page_is_the_exporters_own_document(tmp_path):
-    """convert_with_nbconvert skips the exporter's BeautifulSoup pass and adds its tabindex and alt
-    attributes itself: the page must parse to the document the exporter makes (and keep them)."""
+    """convert_with_nbconvert's page is the exporter's own document (captions rewritten, edition
+    marked), with its tabindex and alt attributes for keyboard and screen-reader users."""
     import base64
 
     from bs4 import BeautifulSoup

@@ -8,7 +8,6 @@ import shutil
 import subprocess
 import threading
 import warnings
-from contextlib import contextmanager
 from html import escape
 from importlib import resources
 from pathlib import Path
@@ -119,66 +118,6 @@ def prime_html_exporter() -> None:
         _html_exporter().from_notebook_node(nbformat.v4.new_notebook(), resources={"vawgstats_edition": "public"})
 
 
-class _Unparsed:
-    """Stands in for BeautifulSoup in :meth:`nbconvert.HTMLExporter.from_notebook_node`: selects
-    nothing and gives the page back as it came (:func:`focusable_outputs` does that pass's work)."""
-
-    def __init__(self, markup, features=None):
-        self.markup = markup
-
-    def select(self, selector):
-        return []
-
-    def __str__(self):
-        return self.markup
-
-
-@contextmanager
-def _page_not_reparsed():
-    """While converting (under the exporter's lock): nbconvert's HTML exporter does not parse the
-    whole page (about 0.9 MB, most of it images) with BeautifulSoup and write it out again only to
-    add ``tabindex`` and missing ``alt`` attributes, about half of a report's conversion. Yields
-    whether it still does (a version of nbconvert without that step here)."""
-    from nbconvert.exporters import html
-
-    if getattr(html, "BeautifulSoup", None) is None:
-        yield True
-        return
-    parser, html.BeautifulSoup = html.BeautifulSoup, _Unparsed
-    try:
-        yield False
-    finally:
-        html.BeautifulSoup = parser
-
-
-_START_TAG = re.compile(r"<(div|img)\b([^>]*)>")
-_CLASSES = re.compile(r'\sclass="([^"]*)"')
-_TABINDEX = re.compile(r'\stabindex="[^"]*"')
-#: nbconvert's words for an image without alt text (the report's template gives every image its own).
-NO_ALT = "No description has been provided for this image"
-
-
-def focusable_outputs(page: str) -> str:
-    """What nbconvert's HTML exporter does after rendering: ``tabindex="0"`` on every cell input
-    wrapper and output (keyboard users can reach them) and nbconvert's alt text on an image
-    without one; the page parses to the same document as the exporter's own."""
-    def one(match):
-        tag, attributes = match.groups()
-        attributes, closing = (attributes[:-1], "/") if attributes.endswith("/") else (attributes, "")
-        if tag == "img":
-            if re.search(r"\salt=", attributes):
-                return match.group(0)
-            return f'<img{attributes} alt="{NO_ALT}"{closing}>'
-        classes = found.group(1).split() if (found := _CLASSES.search(attributes)) else []
-        if "jp-OutputArea-output" not in classes and "jp-Cell-inputWrapper" not in classes:
-            return match.group(0)
-        if _TABINDEX.search(attributes):
-            return "<div" + _TABINDEX.sub(' tabindex="0"', attributes) + closing + ">"
-        return f'<div{attributes} tabindex="0"{closing}>'
-
-    return _START_TAG.sub(one, page)
-
-
 def convert_with_nbconvert(executed: Path, title: str, edition: str) -> Path:
     """Self-contained HTML without code, scripts or network references (nbconvert, in-process)."""
     import nbformat
@@ -190,10 +129,8 @@ def convert_with_nbconvert(executed: Path, title: str, edition: str) -> Path:
             data = output.get("data", {})
             if "text/markdown" in data:
                 data["text/markdown"] = _nbconvert_captions(data["text/markdown"])
-    with _EXPORTER_LOCK, _page_not_reparsed() as reparsed:
+    with _EXPORTER_LOCK:
         body, _ = _html_exporter().from_notebook_node(notebook, resources={"vawgstats_edition": edition})
-    if not reparsed:
-        body = focusable_outputs(body)
     target = executed.with_suffix(".html")
     target.write_text(mark_edition(body, edition), encoding="utf-8")
     return target
