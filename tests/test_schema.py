@@ -255,3 +255,36 @@ def test_a_windows_1252_byte_after_the_first_64_kib_is_still_read_as_windows_125
     careful = schema.parse_records(schema.read_csv_text(schema._decode(path.read_bytes(), path), path), path,
                                    "csv", as_of="2026-01-01")
     pd.testing.assert_frame_equal(loaded, careful)
+
+
+@pytest.mark.parametrize("quoted", [False, True])
+def test_a_plain_file_read_by_pyarrow_itself_equals_its_bytes_parsed(tmp_path, quoted):
+    """A plain UTF-8 CSV is read by pyarrow from the file (no copy of its bytes); the frame is the
+    one parsed from the bytes, with or without quoted values (a line break inside one)."""
+    from vawgstats import schema, synthetic
+
+    path = tmp_path / "records.csv"
+    records = synthetic.generate(seed=2, start="2025-01", end="2025-12", scale=0.05)
+    if quoted:
+        records["crime_type"] = "Stalking,\nand harassment"
+    schema.write_records(records, path)
+    assert path.stat().st_size > 1 << 20   # more than the first MiB the checks read
+    assert (b'"' in path.read_bytes()) is quoted
+    assert schema._file_contains(path, b'"') is quoted
+    from_file, fmt = schema.read_records(path)
+    from_bytes = schema.read_csv_text(path.read_bytes(), path, schema.DICTIONARY_COLUMNS)
+    assert fmt == "csv"
+    pd.testing.assert_frame_equal(from_file, from_bytes)
+
+
+def test_a_file_read_by_pyarrow_reports_ragged_rows_with_lines_far_into_it(tmp_path, good):
+    from vawgstats import schema, synthetic
+
+    path = tmp_path / "records.csv"
+    schema.write_records(synthetic.generate(seed=2, start="2025-01", end="2025-12", scale=0.05), path)
+    lines = path.read_text().splitlines()
+    assert sum(len(line) + 1 for line in lines[:-3]) > 1 << 20
+    width = lines[0].count(",") + 1
+    lines[-3] += ",surplus"
+    path.write_text("\n".join(lines) + "\n")
+    assert f"line {len(lines) - 2} has {width + 1} fields" in _error(path)

@@ -128,7 +128,14 @@ def _decode(raw: bytes, path: Path) -> str:
                     "(it looks like binary or corrupted data). Export it again as CSV (UTF-8).")
 
 
-def _read_bytes(path: Path) -> bytes:
+def _compressed(path: Path) -> bool:
+    """Whether ``path`` names a gzip or zip file (of a CSV), by its name."""
+    return path.name.lower().endswith((".gz", ".zip"))
+
+
+def _read_bytes(path: Path, limit: int | None = None) -> bytes:
+    """The bytes of a CSV file, or of the one CSV in a gzip or zip file; with ``limit``, the first
+    ``limit`` bytes of a plain file."""
     name = path.name.lower()
     try:
         if name.endswith(".gz"):
@@ -142,7 +149,8 @@ def _read_bytes(path: Path) -> bytes:
                     found = "no CSV file" if not members else f"{len(members)} CSV files ({', '.join(members)})"
                     raise DataError(f"{path}: the zip archive holds {found}; expected exactly one CSV file.")
                 return archive.read(members[0])
-        return path.read_bytes()
+        with open(path, "rb") as handle:
+            return handle.read() if limit is None else handle.read(limit)
     except (EOFError, gzip.BadGzipFile, zlib.error, zipfile.BadZipFile, OSError) as exc:
         if isinstance(exc, FileNotFoundError):
             raise DataError(f"{path}: no such file.") from None
@@ -173,15 +181,48 @@ def read_csv_text(text: str | bytes, path: Path, dictionary: tuple[str, ...] = (
     of their strings (the same text, each distinct value stored once: fast for
     columns with few distinct values).
     """
+    data = text if isinstance(text, bytes) else None
+    if data is None:
+        data = text.encode("utf-8")
+    return _parse_csv(io.BytesIO(data), data[:1 << 20], b'"' in data, path, dictionary,
+                      whole_text=lambda: text if isinstance(text, str) else data.decode("utf-8", "replace"),
+                      strict=isinstance(text, bytes))
+
+
+def _read_csv_file(path: Path, head: bytes, dictionary: tuple[str, ...] = ()) -> pd.DataFrame:
+    """:func:`read_csv_text` of a plain UTF-8 file (``head``: its first bytes), which pyarrow reads itself.
+
+    The file's bytes are never held in memory whole (a large file would otherwise cost
+    as much memory again, and the time to map it); it is read once for the quote
+    check and once by pyarrow, both from the page cache.
+    """
+    import pyarrow as pa
+
+    with pa.OSFile(str(path)) as source:
+        return _parse_csv(source, head, _file_contains(path, b'"'), path, dictionary,
+                          whole_text=lambda: path.read_bytes().decode("utf-8", "replace"), strict=True)
+
+
+def _file_contains(path: Path, needle: bytes, chunk: int = 1 << 20) -> bool:
+    """Whether ``needle`` (one byte) occurs in the file, read in chunks into one buffer."""
+    buffer = bytearray(chunk)
+    with open(path, "rb") as handle:
+        while read := handle.readinto(buffer):
+            if buffer.find(needle, 0, read) != -1:
+                return True
+    return False
+
+
+def _parse_csv(source, head: bytes, quoted: bool, path: Path, dictionary: tuple[str, ...], *,
+               whole_text, strict: bool) -> pd.DataFrame:
+    """The parse of :func:`read_csv_text` and :func:`_read_csv_file`: ``source`` (a file-like object)
+    holds UTF-8 CSV beginning with ``head``; ``quoted``: whether any ``"`` occurs in it;
+    ``whole_text()``: its text, for locating bad rows; ``strict``: let ``pyarrow.ArrowInvalid``
+    through (the bytes may not be UTF-8 after all) rather than reporting it."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    data = text if isinstance(text, bytes) else None
-    if data is not None:
-        first_line = data[:data.find(b"\n") if b"\n" in data[:1 << 20] else 1 << 20].decode("utf-8", "replace")
-        first_line = first_line.strip("\r")
-    else:
-        first_line = text.split("\n", 1)[0].strip("\r")
+    first_line = head[:head.find(b"\n") if b"\n" in head else 1 << 20].decode("utf-8", "replace").strip("\r")
     header = [h.strip().strip('"') for h in first_line.split(",")]
     if len(header) == 1:
         for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "vertical bars")):
@@ -196,23 +237,22 @@ def read_csv_text(text: str | bytes, path: Path, dictionary: tuple[str, ...] = (
 
     # A line break can be inside a value only if the value is quoted; without any quote the
     # reader can split the file into blocks at line breaks and parse them in parallel.
-    quoted = (b'"' in data) if data is not None else ('"' in text)
     coded = {name.lower() for name in dictionary}
     as_dictionary = pa.dictionary(pa.int32(), pa.string())
     try:
         table = pacsv.read_csv(
-            io.BytesIO(data if data is not None else text.encode("utf-8")),
+            source,
             parse_options=pacsv.ParseOptions(newlines_in_values=quoted, invalid_row_handler=on_bad_row),
             convert_options=pacsv.ConvertOptions(
                 column_types={name: as_dictionary if name.lstrip("\ufeff").lower() in coded else pa.string()
                               for name in header}, strings_can_be_null=False),
         )
     except pa.ArrowInvalid as exc:
-        if data is not None:
+        if strict:
             raise
         raise DataError(f"{path}: the file could not be parsed as CSV ({exc}).") from None
     if bad_rows:
-        located = _locate_bad_rows(text if data is None else data.decode("utf-8", "replace"), len(header))
+        located = _locate_bad_rows(whole_text(), len(header))
         shown = ", ".join(f"line {n} has {k} fields" for n, k in located[:MAX_ROWS_SHOWN])
         raise DataError(f"{path}: {len(bad_rows)} row(s) do not have the header's {len(header)} fields: "
                         f"{shown or bad_rows[:3]}. Check for stray commas or a truncated file.")
@@ -231,16 +271,21 @@ def read_records(path: str | Path) -> tuple[pd.DataFrame, str]:
         raise DataError(f"{path}: is a folder; expected a CSV or Parquet file of crime records.")
     if path.suffix.lower() in (".parquet", ".pq"):
         return read_parquet_frame(path), "parquet"
-    raw = _read_bytes(path)
+    import pyarrow as pa
+
+    compressed = _compressed(path)
+    # A plain file: its first MiB here, for the checks; pyarrow reads the whole file itself (no copy)
+    raw = _read_bytes(path) if compressed else _read_bytes(path, limit=1 << 20)
     if _plain_utf8_start(raw):
         # the usual case: parse the bytes as they are (no decoding to text and encoding back)
-        import pyarrow as pa
-
         try:
-            return read_csv_text(raw, path, DICTIONARY_COLUMNS), "csv"
+            if compressed:
+                return read_csv_text(raw, path, DICTIONARY_COLUMNS), "csv"
+            return _read_csv_file(path, raw, DICTIONARY_COLUMNS), "csv"
         except pa.ArrowInvalid:
             pass  # not UTF-8 after all, or not CSV: the careful path below says which
-    return read_csv_text(_decode(raw, path), path, DICTIONARY_COLUMNS), "csv"
+    whole = raw if compressed else _read_bytes(path)
+    return read_csv_text(_decode(whole, path), path, DICTIONARY_COLUMNS), "csv"
 
 
 def _plain_utf8_start(raw: bytes) -> bool:
