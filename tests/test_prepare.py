@@ -267,3 +267,19 @@ def test_data_file_hash_is_kept_in_the_build_folder_until_size_or_mtime_changes(
     # a damaged store is ignored, not an error
     (build / prep.HASHES_FILE).write_text("{not json")
     assert prep.sha256_file(data, build_root=build) == "from-the-file"
+
+
+def test_a_file_read_ahead_hands_its_error_to_the_caller(tmp_path):
+    """prepare reads a new file in a thread while it hashes it; an error met there is raised in the
+    caller, naming the file (as if read in the caller), and nothing is prepared."""
+    from vawgstats.errors import DataError
+    from vawgstats.prepare import _ReadAhead
+
+    missing = tmp_path / "missing.csv"
+    with pytest.raises(DataError, match="missing.csv: no such file"):
+        _ReadAhead(missing).result()
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("crime_id,recorded_date\n1,2025-01-01\n2,2025-01-02,surplus\n")
+    with pytest.raises(DataError, match=r"ragged.csv: 1 row\(s\) .* line 3 has 3 fields"):
+        prepare(ragged, build_root=tmp_path / "build")
+    assert not list((tmp_path / "build").glob("prepared/*/manifest.json"))

@@ -133,9 +133,11 @@ def _new_to(build_root, data_path) -> bool:
 @lru_cache(maxsize=32)
 def _sha256_of(path: str, size: int, mtime_ns: int, chunk: int) -> str:
     digest = hashlib.sha256()
+    buffer = bytearray(chunk)  # one buffer, read into again and again: no new memory per chunk
+    view = memoryview(buffer)
     with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
+        while read := handle.readinto(buffer):
+            digest.update(view[:read])
     return digest.hexdigest()
 
 
@@ -319,9 +321,9 @@ def prepare(data_path: str | Path | None = None, *, start: str | None = None, en
     ``population``: a CSV of female population estimates (:mod:`vawgstats.population`;
     default: the package's ONS mid-2019); the year nearest the period's middle is used.
     """
-    # a file new to this build folder will be loaded: the statistics libraries load meanwhile,
-    # from now (while the file is hashed and read), in a thread
-    warm_up = _import_in_background() if data_path is not None and _new_to(build_root, data_path) else None
+    # A file new to this build folder will be loaded: a thread reads and parses it from now,
+    # while this one hashes it and then imports the statistics libraries.
+    reading = _ReadAhead(data_path) if data_path is not None and _new_to(build_root, data_path) else None
     data_path, data_sha, key, directory = _prepared_directory(
         data_path, start=start, end=end, as_of=as_of, build_root=build_root, window_days=window_days,
         period_months=period_months, follow_up_days=follow_up_days, returns_path=returns_path,
@@ -344,8 +346,12 @@ def prepare(data_path: str | Path | None = None, *, start: str | None = None, en
         _write_atomically(directory, tables, manifest)
         return open_prepared(directory)
 
-    warm_up = warm_up or _import_in_background()  # scipy/statsmodels load while the CSV is read
-    df, keep = _validated_records(data_path, data_sha, as_of, Path(build_root))
+    if reading is not None:
+        warm_up = None
+        _import_statistics()  # in this thread, while the other reads the file (neither waits for the GIL)
+    else:
+        warm_up = _import_in_background()  # scipy/statsmodels load while the records are read
+    df, keep = _validated_records(data_path, data_sha, as_of, Path(build_root), reading)
     coverage_table, coverage = _records_coverage(df, gap_share)
     period = resolve_period(df, start, end, period_months, coverage=coverage, data_name=str(data_path))
     as_of_date = str(pd.Timestamp(as_of).date()) if as_of else str(_records_as_of(df).date())
@@ -372,7 +378,7 @@ def prepare(data_path: str | Path | None = None, *, start: str | None = None, en
     # On a large file those are made in a forked process while this one makes the other
     # tables (:mod:`vawgstats.parallel`).
     child, child_folder, keeping = None, None, None
-    if len(df) >= PARALLEL_ROWS and parallel.can_fork():
+    if len(df) >= PARALLEL_ROWS and parallel.can_fork() and warm_up is not None:
         warm_up.join()  # no import half done at the fork
     if len(df) >= PARALLEL_ROWS and parallel.can_fork() and parallel.single_threaded():
         directory.parent.mkdir(parents=True, exist_ok=True)
@@ -447,24 +453,52 @@ def prepare(data_path: str | Path | None = None, *, start: str | None = None, en
     return open_prepared(directory)
 
 
+def _import_statistics() -> None:
+    """Import the statistics libraries the tables need (half a second: done while the records are read)."""
+    try:
+        import scipy.stats  # noqa: F401
+        import statsmodels.stats.proportion  # noqa: F401
+    except Exception:  # the functions that need them will import (and report) them
+        pass
+
+
 def _import_in_background():
-    """Import the statistics libraries the tables need in a thread, while the records are read.
+    """:func:`_import_statistics` in a thread, while the Parquet copy of the records is read
+    (the reader releases the GIL, so on two cores the imports cost little wall time)."""
+    return _in_thread(_import_statistics, "vawgstats-imports")
 
-    The CSV reader and the Parquet reader release the GIL, so on two cores the
-    imports (a second or more) cost little of the prepare step's wall time.
+
+class _ReadAhead:
+    """:func:`vawgstats.schema.read_records` of a file, in a thread started at once.
+
+    The reading is mostly pyarrow's, without the GIL, so it runs beside the hashing
+    and the imports.  :meth:`result` waits for it and returns the raw frame and its
+    format, or raises here the error it met (a :class:`~vawgstats.errors.DataError`
+    naming the file).  Unused (the tables were prepared already), it is simply dropped.
     """
-    import threading
 
-    def imports() -> None:
+    def __init__(self, path: str | Path):
+        import threading
+
+        self._outcome: tuple = (None, None)
+        self._thread = threading.Thread(target=self._read, args=(Path(path),), name="vawgstats-read",
+                                        daemon=True)
+        self._thread.start()
+
+    def _read(self, path: Path) -> None:
+        from .schema import read_records
+
         try:
-            import scipy.stats  # noqa: F401
-            import statsmodels.stats.proportion  # noqa: F401
-        except Exception:  # the functions that need them will import (and report) them
-            pass
+            self._outcome = (read_records(path), None)
+        except BaseException as exc:  # handed to the caller of result()
+            self._outcome = (None, exc)
 
-    thread = threading.Thread(target=imports, name="vawgstats-imports", daemon=True)
-    thread.start()
-    return thread
+    def result(self):
+        self._thread.join()
+        value, error = self._outcome
+        if error is not None:
+            raise error
+        return value
 
 
 #: Records from which :func:`prepare` makes the commitments tables in a forked process
@@ -486,8 +520,11 @@ def _in_thread(function, name: str):
     return thread
 
 
-def _validated_records(data_path: Path, data_sha: str | None, as_of: str | None, build_root: Path):
+def _validated_records(data_path: Path, data_sha: str | None, as_of: str | None, build_root: Path,
+                       reading: _ReadAhead | None = None):
     """The validated records of ``data_path`` and a function writing their Parquet copy (or None).
+
+    ``reading``: the file being read already (:class:`_ReadAhead`), used unless the copy exists.
 
     The build folder keeps a content-addressed Parquet copy of each file's validated
     records (``build/records/<key>.parquet``, key = the file's SHA-256, the as-of
@@ -497,10 +534,16 @@ def _validated_records(data_path: Path, data_sha: str | None, as_of: str | None,
     """
     import threading
 
-    from .schema import load
+    from .schema import load, parse_records
+
+    def records() -> pd.DataFrame:
+        if reading is None:
+            return load(data_path, as_of=as_of)
+        raw, fmt = reading.result()
+        return parse_records(raw, data_path, fmt, as_of=as_of)
 
     if data_sha is None:
-        return load(data_path, as_of=as_of), None
+        return records(), None
     checked_as_of = str((pd.Timestamp(as_of) if as_of else pd.Timestamp.today()).date())
     key = _key({"data_sha256": data_sha, "as_of": checked_as_of, "code": code_fingerprint(),
                 "records_version": RECORDS_VERSION})
@@ -510,7 +553,7 @@ def _validated_records(data_path: Path, data_sha: str | None, as_of: str | None,
             return pd.read_parquet(copy), None
         except Exception:  # an unreadable copy (e.g. a full disk when written): load the file again
             copy.unlink(missing_ok=True)
-    df = load(data_path, as_of=as_of)
+    df = records()
 
     def keep() -> None:
         copy.parent.mkdir(parents=True, exist_ok=True)
