@@ -99,18 +99,12 @@ def headline_table(df: pd.DataFrame, period: Period, window_days: int = d.REPEAT
                "per_year_per_1000"]
     headline = pd.concat([r.reindex(columns=columns) for r in rows], ignore_index=True)
 
+    made: dict[Period, pd.DataFrame] = {}  # by comparison period: a 12-month period's previous one is the year earlier
     for against, prefix in (("previous", "previous"), ("year_earlier", "year")):
-        parts = []
-        for name in ("volume",) + PROPORTIONS:
-            kwargs = {"window_days": window_days} if name == "repeat_victimisation_rate" else {}
-            compared = _each_unit(metrics.compare_periods, df, start=start, end=end, metric=name,
-                                  against=against, maturity="matched", as_of=as_of, precision=precision,
-                                  **({"metric_kwargs": kwargs} if kwargs else {}))
-            parts.append(compared.assign(metric=name))
-        parts.append(_timing_before(df, period, against, as_of, precision, parts[-1]))
-        compared = pd.concat(parts, ignore_index=True)[
-            ["unit_type", "unit", "metric", "comparison_numerator", "comparison_denominator",
-             "comparison_rate", "p_value", "flag", "comparison_start", "comparison_end", "follow_up_days"]]
+        comparison = period.previous() if against == "previous" else period.year_earlier()
+        if comparison not in made:
+            made[comparison] = _compared(df, period, against, window_days, as_of, precision)
+        compared = made[comparison]
         compared = compared.rename(columns={
             "comparison_numerator": f"{prefix}_numerator", "comparison_denominator": f"{prefix}_denominator",
             "comparison_rate": f"{prefix}_value", "p_value": f"{prefix}_p", "flag": f"{prefix}_flag",
@@ -121,6 +115,25 @@ def headline_table(df: pd.DataFrame, period: Period, window_days: int = d.REPEAT
         _not_comparable_before_data(
             headline, prefix, df["recorded_date"].min() if first_recorded is None else first_recorded)
     return headline
+
+
+def _compared(df: pd.DataFrame, period: Period, against: str, window_days: int, as_of,
+              precision: str | None) -> pd.DataFrame:
+    """Every headline measure of every unit compared with ``against`` (:func:`vawgstats.metrics.compare_periods`)."""
+    from . import metrics
+
+    start, end = str(period.start), str(period.end)
+    parts = []
+    for name in ("volume",) + PROPORTIONS:
+        kwargs = {"window_days": window_days} if name == "repeat_victimisation_rate" else {}
+        compared = _each_unit(metrics.compare_periods, df, start=start, end=end, metric=name,
+                              against=against, maturity="matched", as_of=as_of, precision=precision,
+                              **({"metric_kwargs": kwargs} if kwargs else {}))
+        parts.append(compared.assign(metric=name))
+    parts.append(_timing_before(df, period, against, as_of, precision, parts[-1]))
+    return pd.concat(parts, ignore_index=True)[
+        ["unit_type", "unit", "metric", "comparison_numerator", "comparison_denominator",
+         "comparison_rate", "p_value", "flag", "comparison_start", "comparison_end", "follow_up_days"]]
 
 
 def _timing_before(df: pd.DataFrame, period: Period, against: str, as_of, precision: str | None,
