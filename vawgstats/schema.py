@@ -362,18 +362,32 @@ def _stringify(value: object) -> str:
     return str(value).strip()
 
 
-def _text(series: pd.Series) -> pd.Series:
-    """Values as stripped strings (``string`` dtype), with missing values as ''."""
-    if pd.api.types.is_string_dtype(series.dtype) or isinstance(series.dtype, pd.StringDtype):
-        return series.astype("string").fillna("").str.strip()
-    if isinstance(series.dtype, pd.CategoricalDtype):  # each distinct value once, then spread
+def _text(series: pd.Series, *, upper: bool = False, empty_missing: bool = False) -> pd.Series:
+    """Values as stripped strings (``string`` dtype), with missing values as ''.
+
+    ``upper``: in upper case.  ``empty_missing``: empty and missing values as <NA> instead
+    (an optional text column of the canonical frame).  A categorical's distinct values
+    are made once, then spread (no pass over every row but the spreading).
+    """
+    if isinstance(series.dtype, pd.CategoricalDtype):
         values = list(series.cat.categories)
         if all(isinstance(v, str) for v in values):  # as for a column of these strings
-            lookup = _text(pd.Series(values + [None], dtype=object)).array
+            lookup = _text(pd.Series(values + [None], dtype=object), upper=upper, empty_missing=empty_missing).array
         else:
-            lookup = pd.array([_stringify(v) for v in values] + [""], dtype="string")
+            lookup = _finish_text(pd.Series([_stringify(v) for v in values] + [""], dtype="string"), upper,
+                                  empty_missing).array
         return pd.Series(lookup.take(series.cat.codes.to_numpy()), index=series.index)  # -1: the last, ""
-    return _per_value(series, _stringify).astype("string")
+    if pd.api.types.is_string_dtype(series.dtype) or isinstance(series.dtype, pd.StringDtype):
+        text = series.astype("string").fillna("").str.strip()
+    else:
+        text = _per_value(series, _stringify).astype("string")
+    return _finish_text(text, upper, empty_missing)
+
+
+def _finish_text(text: pd.Series, upper: bool, empty_missing: bool) -> pd.Series:
+    if upper:
+        text = text.str.upper()
+    return text.replace("", pd.NA) if empty_missing else text
 
 
 def _to_ns(parsed: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -714,8 +728,7 @@ def parse_records(raw: pd.DataFrame, path: str | Path, fmt: str = "csv",
                                          lambda v: _SEX.get(_stringify(v).lower(), _stringify(v)))
     parsed["outcome_code"] = _per_category(raw["outcome_code"], _code_value)
     for column in ("crime_id", "lsoa_code", "victim_id", "suspect_id"):
-        parsed[column] = identifiers if column == "crime_id" else _text(raw[column])
-    parsed["lsoa_code"] = parsed["lsoa_code"].str.upper()
+        parsed[column] = identifiers if column == "crime_id" else _text(raw[column], upper=column == "lsoa_code")
 
     checked = pd.DataFrame(parsed)
     problems += _schema_problems(checked, as_of, offset, unique_ids)
@@ -744,7 +757,7 @@ def _canonical(checked: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame:
         "recorded_date": checked["recorded_date"],
         "offence_date": checked["offence_date"],
         "borough": _as_category(checked["borough"], BOROUGH_DTYPE),
-        "lsoa_code": optional_text(checked["lsoa_code"]),
+        "lsoa_code": _text(raw["lsoa_code"], upper=True, empty_missing=True),  # = checked's, "" as <NA>
         "offence_group": _as_category(checked["offence_group"], OFFENCE_GROUP_DTYPE),
         "domestic_abuse": checked["domestic_abuse"].astype(bool),
         "victim_id": optional_text(checked["victim_id"]),
@@ -759,7 +772,7 @@ def _canonical(checked: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame:
             out[column] = pd.to_numeric(_text(raw[column]).replace("", np.nan), errors="coerce")
     for column in ("crime_type", "source"):
         if column in raw:
-            out[column] = optional_text(_text(raw[column]))
+            out[column] = _text(raw[column], empty_missing=True)
     # each borough's BCU, looked up by the borough's code (-1, a missing borough, has none)
     bcu_of = np.append(BCU_DTYPE.categories.get_indexer([BOROUGH_TO_BCU[b] for b in BOROUGH_DTYPE.categories]), -1)
     out["bcu"] = pd.Categorical.from_codes(bcu_of[out["borough"].cat.codes.to_numpy()], dtype=BCU_DTYPE)
