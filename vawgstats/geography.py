@@ -234,13 +234,14 @@ def lsoa_in_other_borough(lsoa_code: pd.Series, borough: pd.Series) -> pd.Series
     width = max(len(borough_values), 1) + 1
     pair = lsoa_codes.astype(np.int64) * width + (borough_codes.astype(np.int64) + 1)
     distinct, inverse = np.unique(pair, return_inverse=True)
+    lsoa_names, borough_names = [str(v) for v in lsoa_values], [str(v) for v in borough_values]
     flagged = np.zeros(len(distinct), dtype=bool)
-    for i, key in enumerate(distinct):
-        lsoa_at, borough_at = divmod(int(key), width)
+    for i, key in enumerate(distinct.tolist()):
+        lsoa_at, borough_at = divmod(key, width)
         if lsoa_at < 0:
             continue
-        code = str(lsoa_values[lsoa_at])
+        code = lsoa_names[lsoa_at]
         if code == "":
             continue
-        flagged[i] = home.get(code) != (str(borough_values[borough_at - 1]) if borough_at > 0 else None)
+        flagged[i] = home.get(code) != (borough_names[borough_at - 1] if borough_at > 0 else None)
     return pd.Series(flagged[inverse.reshape(-1)], index=lsoa_code.index)
