@@ -494,8 +494,10 @@ class _ReadAhead:
             self._outcome = (None, exc)
 
     def result(self):
+        """The raw frame and its format (once: the frame is not kept here, so that its memory is
+        freed as soon as the caller has parsed it)."""
         self._thread.join()
-        value, error = self._outcome
+        (value, error), self._outcome = self._outcome, (None, None)
         if error is not None:
             raise error
         return value
