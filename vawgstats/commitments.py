@@ -340,7 +340,8 @@ def age_pattern(by_age: pd.DataFrame, all_ages: pd.DataFrame | None, edition: st
         if signature not in solved:
             found = suppression_pattern({c: values[c] for c in cells}, group)
             solved[signature] = {cell[:2]: state for cell, state in found.items()}
-        pattern.update({cell: solved[signature][cell[:2]] for cell in cells if cell[:2] in solved[signature]})
+        states = solved[signature]  # looked up once: a long tuple's hash is not cached
+        pattern.update({cell: states[cell[:2]] for cell in cells if cell[:2] in states})
     for cell, value in values.items():  # cells in no relation: the primary rule alone
         if cell not in pattern and is_suppressed(value, edition):
             pattern[cell] = "primary"
