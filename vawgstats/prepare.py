@@ -352,6 +352,9 @@ def prepare(data_path: str | Path | None = None, *, start: str | None = None, en
     else:
         warm_up = _import_in_background()  # scipy/statsmodels load while the records are read
     df, keep = _validated_records(data_path, data_sha, as_of, Path(build_root), reading)
+    # the records' Parquet copy is written (mostly by pyarrow, without the GIL) while the period
+    # and the scope are worked out here
+    keeping = _in_thread(keep, "vawgstats-records-copy")
     coverage_table, coverage = _records_coverage(df, gap_share)
     period = resolve_period(df, start, end, period_months, coverage=coverage, data_name=str(data_path))
     as_of_date = str(pd.Timestamp(as_of).date()) if as_of else str(_records_as_of(df).date())
@@ -377,14 +380,16 @@ def prepare(data_path: str | Path | None = None, *, start: str | None = None, en
 
     # On a large file those are made in a forked process while this one makes the other
     # tables (:mod:`vawgstats.parallel`).
-    child, child_folder, keeping = None, None, None
-    if len(df) >= PARALLEL_ROWS and parallel.can_fork() and warm_up is not None:
-        warm_up.join()  # no import half done at the fork
-    if len(df) >= PARALLEL_ROWS and parallel.can_fork() and parallel.single_threaded():
+    child, child_folder = None, None
+    forking = len(df) >= PARALLEL_ROWS and parallel.can_fork()
+    if forking:
+        for thread in (warm_up, keeping):  # no import or write half done at the fork
+            if thread is not None:
+                thread.join()
+    if forking and parallel.single_threaded():
         directory.parent.mkdir(parents=True, exist_ok=True)
         child_folder = Path(tempfile.mkdtemp(prefix=f".{directory.name}-forked-", dir=directory.parent))
         child = parallel.fork_tables(outcomes_and_commitments, child_folder)
-    keeping = _in_thread(keep, "vawgstats-records-copy")  # mostly pyarrow, without the GIL
     try:
         from .metrics import date_precision
 
