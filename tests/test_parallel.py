@@ -29,6 +29,25 @@ def test_forked_tables_come_back_as_parquet_files(tmp_path):
     pd.testing.assert_frame_equal(pd.read_parquet(files["figures"]), table.assign(value=[3.0, 4.0]))
 
 
+def test_objects_are_frozen_for_the_fork_and_thawed_once_the_child_has_ended(tmp_path):
+    """gc.freeze() before the fork (the collectors then leave the shared pages alone), undone in this
+    process once the child has been collected; a freeze made by someone else is left as it was."""
+    import gc
+
+    assert gc.get_freeze_count() == 0
+    child = parallel.fork_tables(lambda: ({}, {"frozen": gc.get_freeze_count() > 0}), tmp_path / "out")
+    assert gc.get_freeze_count() > 0
+    assert child.collect()[1] == {"frozen": True}
+    assert gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        parallel.fork_tables(lambda: ({}, {}), tmp_path / "again").collect()
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+
+
 def test_a_failing_child_gives_nothing_back(tmp_path):
     def work():
         raise ValueError("bad returns file")

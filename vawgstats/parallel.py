@@ -28,11 +28,28 @@ INFO_FILE = "info.json"
 class Forked:
     """A child process computing tables into ``folder``."""
 
-    def __init__(self, pid: int, folder: Path):
+    def __init__(self, pid: int, folder: Path, unfreeze: bool = False):
         self.pid, self.folder = pid, folder
         self._status: int | None = None
+        self._unfreeze = unfreeze
 
     def _wait(self, timeout: float) -> int:
+        """The child's exit code, or -1 (it is ended) when it has not ended within ``timeout``."""
+        try:  # woken the moment the child ends (Linux 5.3 and later)
+            descriptor = os.pidfd_open(self.pid)
+        except (AttributeError, OSError):
+            descriptor = None
+        if descriptor is not None:
+            import select
+
+            try:
+                ended = select.select([descriptor], [], [], timeout)[0]
+            finally:
+                os.close(descriptor)
+            if not ended:
+                self.stop()
+                return -1
+            return os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
         deadline = time.monotonic() + timeout
         delay = 0.001
         while True:
@@ -49,6 +66,7 @@ class Forked:
         """The child's tables (name -> Parquet file) and its info, or None if it failed."""
         if self._status is None:
             self._status = self._wait(timeout)
+            self._thaw()
         info_path = self.folder / INFO_FILE
         if self._status != 0 or not info_path.exists():
             return None
@@ -70,6 +88,15 @@ class Forked:
         except (ProcessLookupError, ChildProcessError):
             pass
         self._status = -1
+        self._thaw()
+
+    def _thaw(self) -> None:
+        """The child has ended: the objects frozen for the fork are the collector's again."""
+        if self._unfreeze:
+            import gc
+
+            gc.unfreeze()
+            self._unfreeze = False
 
 
 def can_fork() -> bool:
@@ -97,10 +124,20 @@ def fork_tables(work: Callable[[], tuple[dict, dict]], folder: Path,
     """
     if not can_fork():
         return None
+    import gc
+
     folder.mkdir(parents=True, exist_ok=True)
+    # Objects made so far are moved out of the collector's sight until the child has ended: its
+    # collections (and this process's) would otherwise write to every page holding one, and each
+    # such page, shared after the fork, is then copied (Python's gc.freeze documentation).
+    freeze = gc.get_freeze_count() == 0
+    if freeze:
+        gc.freeze()
     try:
         pid = os.fork()
     except OSError:
+        if freeze:
+            gc.unfreeze()
         return None
     if pid == 0:  # the child: never returns
         status = 1
@@ -118,4 +155,4 @@ def fork_tables(work: Callable[[], tuple[dict, dict]], folder: Path,
             pass
         finally:
             os._exit(status)
-    return Forked(pid, folder)
+    return Forked(pid, folder, unfreeze=freeze)
