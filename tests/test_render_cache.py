@@ -217,17 +217,19 @@ def test_a_warm_kernel_starts_each_report_afresh(tmp_path):
 def test_a_few_reports_run_in_this_process_and_many_in_workers(monkeypatch):
     """Starting worker processes (each importing papermill and nbconvert and starting a kernel) for a
     few reports costs more than it saves: up to FEW_REPORTS run in this process, in up to -j threads
-    each with a warm kernel of its own, the overview first."""
+    each with a warm kernel of its own, the overview first; this thread converts what they execute."""
     class PoolStarted(Exception):
         pass
 
     def no_pool(*args, **kwargs):
         raise PoolStarted
 
-    ran, warmed = [], []
+    ran, warmed, converted = [], [], []
     monkeypatch.setattr(execute, "_start_pool", no_pool)
-    monkeypatch.setattr(execute, "run_job", lambda job, warm_kernel=False: ran.append(
-        (job.name, warm_kernel, threading.current_thread().name)) or render_jobs.JobResult(job.name, "written"))
+    monkeypatch.setattr(execute, "execute_job", lambda job, warm_kernel=False: ran.append(
+        (job.name, warm_kernel, threading.current_thread().name)) or (job, 0.0, None))
+    monkeypatch.setattr(execute, "convert_job", lambda job, started, error=None: converted.append(
+        (job.name, threading.current_thread())) or render_jobs.JobResult(job.name, "written"))
     monkeypatch.setattr(execute, "warm_up", lambda path, workdir, code: warmed.append(code) or True)
     monkeypatch.setattr(execute, "shutdown_warm_kernel", lambda: None)
 
@@ -242,6 +244,8 @@ def test_a_few_reports_run_in_this_process_and_many_in_workers(monkeypatch):
     assert all(warm for _, warm, _ in ran)                          # in warm kernels
     assert {thread for _, _, thread in ran} <= {f"vawgstats-report-{i}" for i in range(execute.FEW_REPORTS)}
     assert warmed == [kernel.REPORT_IMPORTS] * execute.FEW_REPORTS  # one kernel per thread, no scipy.stats
+    assert sorted(name for name, _ in converted) == sorted(name for name, _, _ in ran)
+    assert {thread for _, thread in converted} == {threading.current_thread()}  # converted here
     ran.clear()
     warmed.clear()
     one = list(execute._execute(todo(2, london=True), jobs=1, dask_scheduler=None, progress=False))

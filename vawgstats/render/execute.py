@@ -38,15 +38,36 @@ def run_job(job: Job | dict, warm_kernel: bool = False) -> JobResult:
     and reset before each (:func:`warm_kernel_manager`), instead of a kernel of its own.
     Never raises: a failure is returned as ``status="failed"`` with the error text.
     """
+    return convert_job(*execute_job(job, warm_kernel))
+
+
+def execute_job(job: Job | dict, warm_kernel: bool = False) -> tuple[Job, float, str | None]:
+    """The first half of :func:`run_job`: execute the report's notebook in a new working folder.
+
+    Returns the job, when it started (``time.perf_counter()``) and the error text (None if it
+    worked); never raises.
+    """
     job = Job(**job) if isinstance(job, dict) else job
     started = time.perf_counter()
     workdir = Path(job.workdir)
     try:
         shutil.rmtree(workdir, ignore_errors=True)
         workdir.mkdir(parents=True)
-        executed = workdir / f"{job.name}.ipynb"
-        execute_notebook(Path(job.notebook), executed, job.parameters, Path(job.jupyter_path),
-                         warm_kernel=warm_kernel)
+        execute_notebook(Path(job.notebook), workdir / f"{job.name}.ipynb", job.parameters,
+                         Path(job.jupyter_path), warm_kernel=warm_kernel)
+        return job, started, None
+    except Exception as exc:  # noqa: BLE001 - reported per report, the run goes on
+        return job, started, _error_text(exc)
+
+
+def convert_job(job: Job, started: float, error: str | None = None) -> JobResult:
+    """The second half of :func:`run_job`: convert the executed notebook to the report's formats
+    (or report the execution's ``error``); never raises."""
+    if error is not None:
+        return JobResult(job.name, "failed", [], time.perf_counter() - started, error)
+    workdir = Path(job.workdir)
+    executed = workdir / f"{job.name}.ipynb"
+    try:
         formats = tuple(job.formats)
         if job.renderer == "quarto":
             files = convert_with_quarto(executed, job.title, job.edition, formats=formats, period=job.period)
@@ -171,10 +192,12 @@ def _execute_in_threads(todo: list[Job], threads: int, bar):
     """Yield each job's result as it finishes, making them in this process in ``threads`` threads.
 
     Each thread starts its own warm kernel at once and imports into it what the reports
-    need (:func:`warm_up`), while this process imports papermill and nbconvert; the kernels
-    execute the notebooks side by side (they are separate processes; the threads mostly
-    wait on them), and each thread converts its own reports.  The threads are daemons:
-    on Ctrl-C or an error every kernel is ended and the exception goes on at once.
+    need (:func:`warm_up`), while this thread imports papermill; the kernels execute the
+    notebooks side by side (they are separate processes; the threads mostly wait on them).
+    This thread converts each executed notebook (:func:`convert_job`), so that a kernel
+    goes on to its next report at once: with three reports on two cores, the first two
+    are converted while the third runs, on the core the first kernel has left.  The threads
+    are daemons: on Ctrl-C or an error every kernel is ended and the exception goes on at once.
     """
     import queue
 
@@ -194,7 +217,7 @@ def _execute_in_threads(todo: list[Job], threads: int, bar):
                     job = jobs.get_nowait()
                 except queue.Empty:
                     return
-                results.put(run_job(job, warm_kernel=True))
+                results.put(execute_job(job, warm_kernel=True))
         finally:
             shutdown_warm_kernel()
 
@@ -203,15 +226,16 @@ def _execute_in_threads(todo: list[Job], threads: int, bar):
     for thread in started:
         thread.start()
     try:
-        _get_ready_to_convert(todo[0].renderer, todo[0].formats)  # this process's part, while the kernels start
+        _get_ready_to_execute()  # this process's part, while the kernels start
         for _ in todo:
             while True:  # a timeout, so that Ctrl-C reaches this thread at once on any platform
                 try:
-                    result = results.get(timeout=0.5)
+                    executed = results.get(timeout=0.5)
                     break
                 except queue.Empty:
                     if not any(thread.is_alive() for thread in started) and results.empty():
                         raise RenderError("The report threads ended without finishing every report.") from None
+            result = convert_job(*executed)
             bar.set_postfix_str(result.name)
             bar.update(1)
             yield result
@@ -222,20 +246,25 @@ def _execute_in_threads(todo: list[Job], threads: int, bar):
     # one publishes the reports and writes the index; kernels still running at exit are ended then.
 
 
-def _get_ready_to_convert(renderer: str, formats) -> None:
-    """Import what drives the kernels and make the HTML exporter, in this (otherwise idle) thread;
-    and pandas, which the index reads its table with.  Then freeze what that made
-    (``gc.freeze()``), so that the garbage collector's full collections, which come while
-    reports are converted, do not scan the libraries' objects every time."""
+def _get_ready_to_execute() -> None:
+    """Import what drives the kernels, in this (otherwise idle) thread, and pandas, which the index
+    reads its table with.  Then freeze what that made (``gc.freeze()``), so that the garbage
+    collector's full collections, which come while reports are converted, do not scan the
+    libraries' objects every time.  The HTML exporter is made at the first conversion, when a
+    core is free (:func:`_execute_in_threads`)."""
     import gc
 
     import pandas  # noqa: F401
 
     _register_warm_engine()  # imports papermill
+    gc.freeze()
 
+
+def _get_ready_to_convert(renderer: str, formats) -> None:
+    """A worker's part while its kernel imports: the HTML exporter made, then :func:`_get_ready_to_execute`."""
     if renderer != "quarto" and "html" in formats:
         prime_html_exporter()
-    gc.freeze()
+    _get_ready_to_execute()
 
 
 def _ignore_interrupts() -> None:
