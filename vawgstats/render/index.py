@@ -43,12 +43,13 @@ def _projection(features: list[dict]):
     """lon/lat -> SVG x/y (equirectangular at London's latitude), and the picture's height."""
     points = [p for f in features for polygon in _polygons(f["geometry"]) for ring in polygon for p in ring]
     lons, lats = [p[0] for p in points], [p[1] for p in points]
-    squash = math.cos(math.radians((min(lats) + max(lats)) / 2))
-    scale = (MAP_WIDTH - 20) / ((max(lons) - min(lons)) * squash)
-    height = (max(lats) - min(lats)) * scale + 20
+    west, east, south, north = min(lons), max(lons), min(lats), max(lats)
+    squash = math.cos(math.radians((south + north) / 2))
+    scale = (MAP_WIDTH - 20) / ((east - west) * squash)
+    height = (north - south) * scale + 20
 
     def project(lon: float, lat: float) -> tuple[float, float]:
-        return 10 + (lon - min(lons)) * squash * scale, 10 + (max(lats) - lat) * scale
+        return 10 + (lon - west) * squash * scale, 10 + (north - lat) * scale
 
     return project, height
 
