@@ -82,7 +82,7 @@ def warm_kernel_manager(cwd: Path):
         multiprocessing.util.Finalize(None, _shutdown_kernel, args=(manager,), exitpriority=10)
         _WARM.client = manager.client()
         _WARM.client.start_channels()
-        _WARM.client.wait_for_ready(timeout=60)
+        _wait_for_ready(_WARM.client, timeout=60)
     client = _WARM.client
     request = client.execute(RESET_KERNEL.format(cwd=str(cwd)), silent=True, store_history=False)
     while True:  # the reply comes on the shell channel; nothing to read on IOPub
@@ -94,6 +94,35 @@ def warm_kernel_manager(cwd: Path):
         raise RenderError(f"Could not reset the kernel: {reply['content'].get('evalue', '')}")
     _register_warm_engine()  # (imports papermill: after the kernel has started, so that the two overlap)
     return manager
+
+
+def _wait_for_ready(client, timeout: float) -> None:
+    """Wait until the kernel answers on its shell channel and its IOPub channel is connected.
+
+    jupyter_client's ``wait_for_ready`` does this and then reads IOPub until nothing has come
+    for 0.2 s, which makes every kernel start 0.2 s later; nothing here needs those messages
+    flushed (papermill's client keeps only those answering its own requests).
+    """
+    import queue
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        client.kernel_info()
+        try:
+            reply = client.get_shell_msg(timeout=1)
+        except queue.Empty:
+            reply = None
+        if reply is not None and reply["msg_type"] == "kernel_info_reply":
+            try:
+                client.get_iopub_msg(timeout=0.2)  # a status message: IOPub is connected
+                return
+            except queue.Empty:
+                pass  # not yet: ask again
+        if not client.is_alive():
+            raise RenderError("The kernel died before it replied to kernel_info.")
+        if time.monotonic() > deadline:
+            raise RenderError(f"The kernel did not reply in {timeout:.0f} s.")
 
 
 def _kernel_environment(jupyter_path: Path) -> None:
