@@ -253,3 +253,31 @@ def test_a_few_reports_run_in_this_process_and_many_in_workers(monkeypatch):
     assert [name for name, _, _ in ran] == ["london", "bcu-0"] and warmed == [kernel.WARM_UP_CODE]
     with pytest.raises(PoolStarted):
         list(execute._execute(todo(execute.FEW_REPORTS + 1), jobs=2, dask_scheduler=None, progress=False))
+
+
+def test_the_callers_work_runs_here_while_the_last_report_runs(monkeypatch):
+    """With a few reports, ``meanwhile`` (the index's figures) is called once, in this thread, once it
+    has converted what there is and a report is still running: here the last report waits for it."""
+    release = threading.Event()
+
+    def execute_job(job, warm_kernel=False):
+        if job.name == "bcu-2":
+            release.wait(timeout=120)  # a safety net, not a timing: set by meanwhile below
+        return job, 0.0, None
+
+    monkeypatch.setattr(execute, "execute_job", execute_job)
+    monkeypatch.setattr(execute, "convert_job", lambda job, started, error=None: render_jobs.JobResult(
+        job.name, "written" if release.is_set() or job.name != "bcu-2" else "failed"))
+    monkeypatch.setattr(execute, "warm_up", lambda path, workdir, code: True)
+    monkeypatch.setattr(execute, "shutdown_warm_kernel", lambda: None)
+    called = []
+
+    def meanwhile():
+        called.append(threading.current_thread())
+        release.set()
+
+    jobs = [render_jobs.Job(f"bcu-{i}", "nb.ipynb", "title", {}, f"work/bcu-{i}", "nbconvert", "jupyter", "public")
+            for i in range(3)]
+    results = list(execute._execute(jobs, jobs=3, dask_scheduler=None, progress=False, meanwhile=meanwhile))
+    assert called == [threading.current_thread()]
+    assert sorted((r.name, r.status) for r in results) == [(f"bcu-{i}", "written") for i in range(3)]

@@ -146,10 +146,13 @@ def execute_notebook(source: Path, output: Path, parameters: dict, jupyter_path:
 
 
 def _execute(todo: list[Job], *, jobs: int | None, dask_scheduler: str | None, progress: bool,
-             pool: ProcessPoolExecutor | None = None):
+             pool: ProcessPoolExecutor | None = None, meanwhile=None):
     """Yield each job's result as it finishes: in-process, in worker processes, or on Dask.
 
     ``pool``: worker processes started already (:func:`_start_pool`), used instead of new ones.
+    ``meanwhile``: work of the caller's (e.g. the index's figures) called once in this thread
+    when it would otherwise wait for reports on a core they leave free; not called when there
+    is no such wait (one report), nor on Dask.
     """
     from tqdm import tqdm
 
@@ -164,7 +167,7 @@ def _execute(todo: list[Job], *, jobs: int | None, dask_scheduler: str | None, p
         workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
         if pool is None and (workers == 1 or len(todo) <= FEW_REPORTS):
             # starting worker processes (papermill, nbconvert, a kernel each) would cost more than it saves
-            yield from _execute_in_threads(todo, workers, bar)
+            yield from _execute_in_threads(todo, workers, bar, meanwhile)
             return
         pool = pool or _start_pool(workers)
         try:
@@ -172,6 +175,8 @@ def _execute(todo: list[Job], *, jobs: int | None, dask_scheduler: str | None, p
                 # the overview first: it takes longest, and last it would leave a worker idle
                 ordered = sorted(todo, key=lambda job: job.name != "london")
                 pending = {pool.submit(run_job, asdict(job), True) for job in ordered}  # warm kernels
+            if meanwhile is not None:
+                meanwhile()  # the workers run the reports
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
@@ -188,7 +193,7 @@ def _execute(todo: list[Job], *, jobs: int | None, dask_scheduler: str | None, p
         bar.close()
 
 
-def _execute_in_threads(todo: list[Job], threads: int, bar):
+def _execute_in_threads(todo: list[Job], threads: int, bar, meanwhile=None):
     """Yield each job's result as it finishes, making them in this process in ``threads`` threads.
 
     Each thread starts its own warm kernel at once and imports into it what the reports
@@ -196,8 +201,9 @@ def _execute_in_threads(todo: list[Job], threads: int, bar):
     notebooks side by side (they are separate processes; the threads mostly wait on them).
     This thread converts each executed notebook (:func:`convert_job`), so that a kernel
     goes on to its next report at once: with three reports on two cores, the first two
-    are converted while the third runs, on the core the first kernel has left.  The threads
-    are daemons: on Ctrl-C or an error every kernel is ended and the exception goes on at once.
+    are converted while the third runs, on the core the first kernel has left, and then
+    ``meanwhile`` is called (see :func:`_execute`).  The threads are daemons: on Ctrl-C or an
+    error every kernel is ended and the exception goes on at once.
     """
     import queue
 
@@ -227,7 +233,7 @@ def _execute_in_threads(todo: list[Job], threads: int, bar):
         thread.start()
     try:
         _get_ready_to_execute()  # this process's part, while the kernels start
-        for _ in todo:
+        for remaining in range(len(todo) - 1, -1, -1):
             while True:  # a timeout, so that Ctrl-C reaches this thread at once on any platform
                 try:
                     executed = results.get(timeout=0.5)
@@ -236,6 +242,9 @@ def _execute_in_threads(todo: list[Job], threads: int, bar):
                     if not any(thread.is_alive() for thread in started) and results.empty():
                         raise RenderError("The report threads ended without finishing every report.") from None
             result = convert_job(*executed)
+            if remaining and results.empty() and meanwhile is not None:
+                meanwhile()  # a report is still running and nothing waits to be converted
+                meanwhile = None
             bar.set_postfix_str(result.name)
             bar.update(1)
             yield result

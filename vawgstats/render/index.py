@@ -157,40 +157,53 @@ def _borough_items(out_dir: Path, code: str) -> str:
     return f'\n<ul class="boroughs">\n{chr(10).join(links)}\n</ul>' if links else ""
 
 
-def write_index(out_dir: Path, results: list[JobResult], manifest: dict, edition: str, rendered_at: str,
-                headline_table: pd.DataFrame | None = None) -> Path:
-    """``index.html``: the BCU map, a table of every report present (headline figures from
-    ``headline_table``, the prepared ``headline`` table, when given), the period and the render date."""
-    kind = manifest.get("kind", "records")
-    london_unit = None
-    if headline_table is not None:
-        london = headline_table.loc[headline_table["unit_type"] == "london", "unit"]
-        london_unit = london.iloc[0] if len(london) else None
-
-    def figures(unit) -> str:
-        if headline_table is None or unit is None or unit not in set(headline_table["unit"]):
-            return "<td></td>" * len(RECORD_COLUMNS)
+def index_figures(headline_table: pd.DataFrame, edition: str, kind: str = "records") -> dict[str, str]:
+    """The index table's figure cells (HTML ``<td>``s) of London and each BCU in ``headline_table``
+    (the prepared ``headline`` table), as :func:`write_index` shows them.  A render works them out
+    while its last reports run (:func:`vawgstats.render.execute._execute`'s ``meanwhile``)."""
+    figures = {}
+    shown = headline_table["unit_type"].isin(["london", "bcu"])
+    for unit in dict.fromkeys(headline_table.loc[shown, "unit"]):
         try:
             cells = headline_cells(headline_table, unit, edition, kind)
         except (KeyError, IndexError, ValueError):  # a unit whose table lacks a measure: links only
-            return "<td></td>" * len(RECORD_COLUMNS)
+            continue
         html = []
         for cell in cells:  # "11,229 (significant increase)": the verdict on a line of its own
             value, _, verdict = cell.partition(" (")
             verdict = f'<br><span class="verdict">{escape(verdict.rstrip(")"))}</span>' if verdict else ""
             html.append(f'<td class="num">{escape(value)}{verdict}</td>')
-        return "".join(html)
+        figures[unit] = "".join(html)
+    return figures
+
+
+def write_index(out_dir: Path, results: list[JobResult], manifest: dict, edition: str, rendered_at: str,
+                headline_table: pd.DataFrame | None = None, figures: dict[str, str] | None = None) -> Path:
+    """``index.html``: the BCU map, a table of every report present (headline figures from
+    ``headline_table``, the prepared ``headline`` table, when given; ``figures``: those cells
+    worked out already, :func:`index_figures`), the period and the render date."""
+    kind = manifest.get("kind", "records")
+    london_unit = None
+    if headline_table is not None:
+        london = headline_table.loc[headline_table["unit_type"] == "london", "unit"]
+        london_unit = london.iloc[0] if len(london) else None
+        if figures is None:
+            figures = index_figures(headline_table, edition, kind)
+    empty = "<td></td>" * len(RECORD_COLUMNS)
+
+    def figures_of(unit) -> str:
+        return empty if figures is None or unit is None else figures.get(unit, empty)
 
     rows, links, descriptions = [], {}, {}
     if (out_dir / "london.html").exists():
-        rows.append(f'<tr><th scope="row">{_links(out_dir, "london", "London overview")}</th>{figures(london_unit)}</tr>')
+        rows.append(f'<tr><th scope="row">{_links(out_dir, "london", "London overview")}</th>{figures_of(london_unit)}</tr>')
     for code in BCU_CODES:
         name = f"bcu-{code}"
         boroughs = _borough_items(out_dir, code)
         label = f"{BCU_BY_CODE[code].name} ({code})"
         if (out_dir / f"{name}.html").exists():
             links[code] = f"{name}.html"
-            rows.append(f'<tr><th scope="row">{_links(out_dir, name, label)}{boroughs}</th>{figures(code)}</tr>')
+            rows.append(f'<tr><th scope="row">{_links(out_dir, name, label)}{boroughs}</th>{figures_of(code)}</tr>')
         elif boroughs:
             rows.append(f'<tr><th scope="row">{escape(label)}{boroughs}</th>{"<td></td>" * len(RECORD_COLUMNS)}</tr>')
     headings = "".join(f'<th scope="col">{escape(h)}</th>' for h, _ in RECORD_COLUMNS)

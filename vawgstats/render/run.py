@@ -13,7 +13,7 @@ from ..geography import BCU_CODES
 from .convert import choose_renderer
 from .execute import _execute, _start_pool, _terminate_pool
 from .guard import EDITION_KEY, check_edition, run_lock
-from .index import write_index
+from .index import index_figures, write_index
 from .jobs import (FORMATS, JobResult, _job_key, _known_bcu, _outputs, _params_sha, _read_state, _sha256, _write_state,
                    build_jobs)
 from .kernel import ensure_kernel
@@ -148,7 +148,13 @@ def _render_locked(*, codes, names, data_path, start, end, edition, out_dir, cho
 
     # Nothing is published until every report has finished (written or failed): an interrupt
     # (Ctrl-C) or a crash part-way leaves the output folder exactly as it was.
-    finished = list(_execute(todo, jobs=jobs, dask_scheduler=dask_scheduler, progress=progress, pool=pool))
+    figures: dict = {}  # the index's, worked out while the last reports run
+
+    def index_figures_meanwhile() -> None:
+        figures.update(index_figures(prepared.table("headline"), edition, prepared.manifest.get("kind", "records")))
+
+    finished = list(_execute(todo, jobs=jobs, dask_scheduler=dask_scheduler, progress=progress, pool=pool,
+                             meanwhile=index_figures_meanwhile))
     if pool is not None:
         pool.shutdown(wait=True)  # done already, unless there was nothing to render
     for result in finished:
@@ -159,7 +165,8 @@ def _render_locked(*, codes, names, data_path, start, end, edition, out_dir, cho
     if finished or state.get(EDITION_KEY) != edition:
         state[EDITION_KEY] = edition
         _write_state(out_dir, state)
-    write_index(out_dir, results, prepared.manifest, edition, rendered_at, prepared.table("headline"))
+    write_index(out_dir, results, prepared.manifest, edition, rendered_at, prepared.table("headline"),
+                figures=figures or None)
     order = {job.name: i for i, job in enumerate(job_list)}
     results.sort(key=lambda r: order.get(r.name, 99))
     return RenderSummary(out_dir, results, time.perf_counter() - started, chosen, prepared.key)
