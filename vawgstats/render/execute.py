@@ -119,11 +119,14 @@ def execute_notebook(source: Path, output: Path, parameters: dict, jupyter_path:
     _kernel_environment(jupyter_path)
     # Saved once at the end (or on failure), not after every cell; the kernel is killed at the
     # end rather than asked to shut down (its outputs are all in hand by then).
+    # A warm kernel runs in the report's folder already (warm_kernel_manager); papermill is given no
+    # folder then, as it would change this whole process's working directory (os.chdir) while the
+    # notebook runs, under the other threads' feet.
     try:
         options = {"engine_name": _WARM_ENGINE, "km": warm_kernel_manager(output.parent)} if warm_kernel else {}
         notebook = papermill.execute_notebook(
             str(source), str(output), parameters=parameters, kernel_name=KERNEL_NAME,
-            cwd=str(output.parent), progress_bar=False, log_output=False, report_mode=False,
+            cwd=None if warm_kernel else str(output.parent), progress_bar=False, log_output=False, report_mode=False,
             request_save_on_cell_execute=False, shutdown_kernel="immediate", **options,
         )
     except BaseException:
