@@ -160,7 +160,7 @@ def decode(raw: bytes, label: str) -> str:
 
 def read_csv_bytes(raw: bytes, label: str) -> pd.DataFrame:
     """Parse CSV bytes with every column as text; DataError naming ``label`` on any problem."""
-    from ..schema import read_csv_text
+    from ..records_file import read_csv_text
 
     return read_csv_text(decode(raw, label), Path(label))
 
@@ -186,7 +186,7 @@ def read_tables(path: Path) -> list[tuple[str, str, pd.DataFrame]]:
     name = path.name.lower()
     label = str(path)
     if name.endswith((".parquet", ".pq")):
-        from ..schema import read_parquet_frame
+        from ..records_file import read_parquet_frame
 
         return [(label, "", read_parquet_frame(path))]
     if name.endswith((".xlsx", ".xlsm")):
