@@ -33,14 +33,12 @@ import json
 import os
 import shutil
 import tempfile
-import time
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 from ._lazy import lazy_module
 from . import __version__, definitions as d, parallel
-from .fingerprint import SYNTHETIC_SOURCES, code_fingerprint
+from .fingerprint import SYNTHETIC_SOURCES, code_fingerprint, new_to, sha256_file
 from .geography import BCU_CODES, BOROUGHS
 from .coverage import GAP_SHARE
 from .periods import Period, as_period
@@ -62,84 +60,6 @@ it, or commit it to git (it is listed in .gitignore). Only the rendered
 reports in the output folder are for publication, and only after
 `vawgstats audit` has passed on them.
 """
-
-#: Where :func:`sha256_file` keeps the hashes of data files in a build folder, so that a new
-#: process does not read an unchanged file again to hash it.
-HASHES_FILE = "file-hashes.json"
-#: A file modified less than this long ago is hashed but its hash not kept: a write within the
-#: filesystem's timestamp granularity could otherwise leave size and mtime unchanged.
-_RECENT_NS = 2_000_000_000
-
-
-def _file_identity(status: os.stat_result) -> dict:
-    return {"size": status.st_size, "mtime_ns": status.st_mtime_ns, "ctime_ns": status.st_ctime_ns,
-            "inode": status.st_ino}
-
-
-def sha256_file(path: Path, chunk: int = 1 << 20, *, build_root: str | Path | None = None) -> str:
-    """SHA-256 of a file's bytes, as hex (remembered while the file's size and mtime stay the same).
-
-    With ``build_root``, the hash is also kept in ``<build_root>/file-hashes.json`` keyed by the
-    file's resolved path with its size, mtime, ctime and inode: a new process reuses it while all
-    of these are unchanged, and hashes the file again when any of them differs.
-    """
-    status = Path(path).stat()
-    resolved = str(Path(path).resolve())
-    if build_root is None:
-        return _sha256_of(resolved, status.st_size, status.st_mtime_ns, chunk)
-    store = Path(build_root) / HASHES_FILE
-    identity = _file_identity(status)
-    known, kept = _kept_hash(store, resolved, identity)
-    if kept:
-        return kept
-    digest = _sha256_of(resolved, status.st_size, status.st_mtime_ns, chunk)
-    if time.time_ns() - status.st_mtime_ns > _RECENT_NS:
-        known[resolved] = {**identity, "sha256": digest}
-        try:
-            store.parent.mkdir(parents=True, exist_ok=True)
-            temporary = store.with_name(f".{HASHES_FILE}.{os.getpid()}.part")
-            temporary.write_text(json.dumps(known, indent=1, sort_keys=True), encoding="utf-8")
-            os.replace(temporary, store)
-        except OSError:
-            pass  # a read-only build folder: the file is hashed again next time
-    return digest
-
-
-def _kept_hash(store: Path, resolved: str, identity: dict) -> tuple[dict, str | None]:
-    """The hashes kept in ``store`` and the one of the file ``resolved`` (None unless its identity is unchanged)."""
-    try:
-        known = json.loads(store.read_text(encoding="utf-8"))
-        if not isinstance(known, dict):
-            known = {}
-    except (OSError, ValueError):
-        known = {}
-    entry = known.get(resolved)
-    if isinstance(entry, dict) and {k: entry.get(k) for k in identity} == identity and entry.get("sha256"):
-        return known, str(entry["sha256"])
-    return known, None
-
-
-def _new_to(build_root, data_path) -> bool:
-    """Whether ``data_path`` is a file whose hash ``build_root`` does not keep (so, almost surely,
-    a file not prepared there yet)."""
-    try:
-        path = Path(data_path)
-        identity = _file_identity(path.stat())
-    except (OSError, TypeError):
-        return False
-    return _kept_hash(Path(build_root) / HASHES_FILE, str(path.resolve()), identity)[1] is None
-
-
-@lru_cache(maxsize=32)
-def _sha256_of(path: str, size: int, mtime_ns: int, chunk: int) -> str:
-    digest = hashlib.sha256()
-    buffer = bytearray(chunk)  # one buffer, read into again and again: no new memory per chunk
-    view = memoryview(buffer)
-    with open(path, "rb") as handle:
-        while read := handle.readinto(buffer):
-            digest.update(view[:read])
-    return digest.hexdigest()
-
 
 def cache_dir() -> Path:
     """Where the package caches generated data: ``$VAWGSTATS_CACHE`` or ``~/.cache/vawgstats``."""
@@ -323,7 +243,7 @@ def prepare(data_path: str | Path | None = None, *, start: str | None = None, en
     """
     # A file new to this build folder will be loaded: a thread reads and parses it from now,
     # while this one hashes it and then imports the statistics libraries.
-    reading = _ReadAhead(data_path) if data_path is not None and _new_to(build_root, data_path) else None
+    reading = _ReadAhead(data_path) if data_path is not None and new_to(build_root, data_path) else None
     data_path, data_sha, key, directory = _prepared_directory(
         data_path, start=start, end=end, as_of=as_of, build_root=build_root, window_days=window_days,
         period_months=period_months, follow_up_days=follow_up_days, returns_path=returns_path,
