@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import sys
@@ -234,8 +235,9 @@ def _execute_in_threads(todo: list[Job], threads: int, bar, meanwhile=None):
                for i in range(max(1, min(threads, len(todo))))]
     for thread in started:
         thread.start()
+    frozen = False
     try:
-        _get_ready_to_execute()  # this process's part, while the kernels start
+        frozen = _get_ready_to_execute()  # this process's part, while the kernels start
         for remaining in range(len(todo) - 1, -1, -1):
             while True:  # a timeout, so that Ctrl-C reaches this thread at once on any platform
                 try:
@@ -254,22 +256,27 @@ def _execute_in_threads(todo: list[Job], threads: int, bar, meanwhile=None):
     except BaseException:
         shutdown_all_warm_kernels()
         raise
+    finally:
+        if frozen:  # this process may be a user's (a notebook calling render): its objects are collected again
+            gc.unfreeze()
     # Not joined: each thread ends its kernel once the queue is empty (about 0.1 s), meanwhile this
     # one publishes the reports and writes the index; kernels still running at exit are ended then.
 
 
-def _get_ready_to_execute() -> None:
+def _get_ready_to_execute() -> bool:
     """Import what drives the kernels, in this (otherwise idle) thread, and pandas, which the index
     reads its table with.  Then freeze what that made (``gc.freeze()``), so that the garbage
     collector's full collections, which come while reports are converted, do not scan the
-    libraries' objects every time.  The HTML exporter is made at the first conversion, when a
-    core is free (:func:`_execute_in_threads`)."""
-    import gc
-
+    libraries' objects every time; returns whether it froze (not if something was frozen
+    already).  The HTML exporter is made at the first conversion, when a core is free
+    (:func:`_execute_in_threads`)."""
     import pandas  # noqa: F401
 
     _register_warm_engine()  # imports papermill
+    if gc.get_freeze_count():
+        return False
     gc.freeze()
+    return True
 
 
 def _get_ready_to_convert(renderer: str, formats) -> None:
