@@ -118,12 +118,12 @@ def test_prepare_with_a_forked_child_writes_the_same_folder(small_csv, alone, tm
     forks = []
     fork_tables = parallel.fork_tables
 
-    def counting(work, folder, after=None):
+    def counting(work, folder):
         forks.append(folder)
         if child_fails:
             def work():
                 raise RuntimeError("the child fails: the parent makes the tables itself")
-        return fork_tables(work, folder, after=after)
+        return fork_tables(work, folder)
 
     collected = []
     collect = parallel.Forked.collect

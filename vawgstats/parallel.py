@@ -113,13 +113,11 @@ def single_threaded() -> bool:
     return threading.active_count() == 1
 
 
-def fork_tables(work: Callable[[], tuple[dict, dict]], folder: Path,
-                after: Callable[[], None] | None = None) -> Forked | None:
+def fork_tables(work: Callable[[], tuple[dict, dict]], folder: Path) -> Forked | None:
     """Run ``work()`` -> ``(tables, info)`` in a forked child (None: cannot fork).
 
     The child writes each DataFrame of ``tables`` to ``folder/<name>.parquet`` and ``info``
-    (JSON-serialisable) to ``folder/info.json``, then runs ``after`` (e.g. a copy the
-    caller wants written) and exits.  Any error in the child only makes :meth:`Forked.collect`
+    (JSON-serialisable) to ``folder/info.json`` and exits.  Any error in the child only makes :meth:`Forked.collect`
     answer None.  Call it only when :func:`single_threaded`.
     """
     if not can_fork():
@@ -149,8 +147,6 @@ def fork_tables(work: Callable[[], tuple[dict, dict]], folder: Path,
             partial.write_text(json.dumps({"tables": list(tables), "info": info}), encoding="utf-8")
             os.replace(partial, folder / INFO_FILE)
             status = 0
-            if after is not None:
-                after()
         except BaseException:  # the parent does the work itself (if not done) and reports any error
             pass
         finally:
